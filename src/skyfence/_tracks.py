@@ -1,0 +1,167 @@
+"""The columnar track table passed between every stage of skyfence.
+
+One row per fix, columns as numpy arrays of equal length.  Column names are
+defined once here (``COLUMNS``) and used by readers, the engine and writers.
+
+Conventions
+-----------
+- ``icao24``: uint32 (the 24-bit address as an integer; ``format(x, "06x")``).
+- ``time``: float64 seconds since 1970-01-01T00:00:00Z (UTC, always).
+- ``lat``/``lon``: float64 WGS84 degrees; ``lon`` in [-180, 180].
+- ``alt_baro_ft``: barometric (pressure) altitude in feet, NaN where unknown.
+- ``alt_geo_ft``: geometric (GNSS) altitude in feet, NaN where unknown.
+- ``groundspeed_kt``, ``track_deg``, ``vertical_rate_fpm``: NaN where unknown.
+- ``callsign``: int32 codes into ``callsigns`` (a tuple of str), -1 = none.
+
+Readers return rows in file order; :func:`prepare` sorts and splits them into
+tracks for the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FLOAT_COLUMNS = (
+    "time",
+    "lat",
+    "lon",
+    "alt_baro_ft",
+    "alt_geo_ft",
+    "groundspeed_kt",
+    "track_deg",
+    "vertical_rate_fpm",
+)
+COLUMNS = ("icao24", "callsign") + FLOAT_COLUMNS
+
+
+@dataclass
+class ReadStats:
+    """What a reader saw: rows read and rows skipped, by reason.
+
+    ``skipped`` maps a short reason (``"missing position"``,
+    ``"repeated position"``, ...) to a count.  Nothing is dropped without
+    being counted here.
+    """
+
+    rows_read: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        if n:
+            self.skipped[reason] = self.skipped.get(reason, 0) + int(n)
+
+    def merge(self, other: "ReadStats") -> None:
+        self.rows_read += other.rows_read
+        for k, v in other.skipped.items():
+            self.skip(k, v)
+
+    @property
+    def n_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+
+@dataclass
+class Tracks:
+    """Fixes of any number of aircraft, as columns (see module docstring)."""
+
+    icao24: np.ndarray
+    time: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    alt_baro_ft: np.ndarray
+    alt_geo_ft: np.ndarray
+    groundspeed_kt: np.ndarray
+    track_deg: np.ndarray
+    vertical_rate_fpm: np.ndarray
+    callsign: np.ndarray
+    callsigns: tuple[str, ...] = ()
+    source: str = ""
+    stats: ReadStats = field(default_factory=ReadStats)
+
+    def __post_init__(self) -> None:
+        n = len(self.time)
+        self.icao24 = np.asarray(self.icao24, dtype=np.uint32)
+        self.callsign = np.asarray(self.callsign, dtype=np.int32)
+        for name in FLOAT_COLUMNS:
+            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
+        for name in COLUMNS:
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"column {name} has {len(getattr(self, name))} rows, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        icao24: np.ndarray,
+        time: np.ndarray,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        alt_baro_ft: np.ndarray | None = None,
+        alt_geo_ft: np.ndarray | None = None,
+        groundspeed_kt: np.ndarray | None = None,
+        track_deg: np.ndarray | None = None,
+        vertical_rate_fpm: np.ndarray | None = None,
+        callsign: np.ndarray | None = None,
+        callsigns: tuple[str, ...] = (),
+        source: str = "",
+        stats: ReadStats | None = None,
+    ) -> "Tracks":
+        """Build a table, filling absent optional columns with NaN / -1."""
+        n = len(time)
+        nan = lambda: np.full(n, np.nan)  # noqa: E731
+        return cls(
+            icao24=icao24,
+            time=time,
+            lat=lat,
+            lon=lon,
+            alt_baro_ft=nan() if alt_baro_ft is None else alt_baro_ft,
+            alt_geo_ft=nan() if alt_geo_ft is None else alt_geo_ft,
+            groundspeed_kt=nan() if groundspeed_kt is None else groundspeed_kt,
+            track_deg=nan() if track_deg is None else track_deg,
+            vertical_rate_fpm=nan() if vertical_rate_fpm is None else vertical_rate_fpm,
+            callsign=np.full(n, -1, np.int32) if callsign is None else callsign,
+            callsigns=tuple(callsigns),
+            source=source,
+            stats=stats if stats is not None else ReadStats(rows_read=n),
+        )
+
+    def take(self, index: np.ndarray) -> "Tracks":
+        """Rows selected by an integer or boolean index, same callsign table."""
+        return Tracks(
+            **{name: getattr(self, name)[index] for name in COLUMNS},
+            callsigns=self.callsigns,
+            source=self.source,
+            stats=self.stats,
+        )
+
+    @staticmethod
+    def concat(parts: "list[Tracks]") -> "Tracks":
+        """Concatenate tables, merging callsign tables and read statistics."""
+        if not parts:
+            return Tracks.from_columns(
+                icao24=np.empty(0, np.uint32), time=np.empty(0), lat=np.empty(0), lon=np.empty(0)
+            )
+        names: dict[str, int] = {}
+        codes = []
+        stats = ReadStats()
+        for p in parts:
+            remap = np.array([names.setdefault(c, len(names)) for c in p.callsigns] + [-1], np.int32)
+            codes.append(remap[p.callsign])  # code -1 indexes the trailing -1
+            stats.merge(p.stats)
+        cols = {name: np.concatenate([getattr(p, name) for p in parts]) for name in COLUMNS if name != "callsign"}
+        return Tracks(
+            **cols,
+            callsign=np.concatenate(codes),
+            callsigns=tuple(names),
+            source=", ".join(dict.fromkeys(p.source for p in parts if p.source)),
+            stats=stats,
+        )
+
+    def callsign_of(self, row: int) -> str | None:
+        code = int(self.callsign[row])
+        return self.callsigns[code] if code >= 0 else None

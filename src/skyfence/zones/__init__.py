@@ -1,0 +1,1 @@
+"""Zones: airspace volumes (lateral polygon + vertical band) and their readers."""

@@ -1,0 +1,498 @@
+"""From the raw columns of a file (Arrow arrays) to a validated :class:`Tracks`.
+
+All readers end here, so every format gets the same checks and the same
+skip accounting:
+
+- ``icao24`` must be 24-bit hex (strings) or integers below 2**24; a missing
+  (null or empty) address skips the row as ``"missing icao24"``.
+- times become float64 epoch seconds; a missing time skips the row as
+  ``"missing time"``; a value that is not a time, not finite, or outside
+  1970..2100 is an error.
+- ``lat``/``lon`` outside [-90, 90] / [-180, 180] are errors; a missing one
+  skips the row as ``"missing position"``.
+- other numeric columns must be numbers (null -> NaN); a non-number is an error.
+- with a position-time column (OpenSky ``lastposupdate``), a row whose position
+  time is not newer than the latest earlier one of the same aircraft repeats an
+  old position and is skipped as ``"repeated position"``.
+
+Each row is counted once, under the first of these reasons that applies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tracks import ReadStats, Tracks
+from ._schema import NUMERIC_COLUMNS, Spec
+
+MAX_TIME = 4102444800.0  # 2100-01-01T00:00:00Z
+_PER_SECOND = {"s": 1, "ms": 1000, "us": 1_000_000, "ns": 1_000_000_000}
+_NULL_WORDS = {"", "nan", "na", "n/a", "null", "none", "-nan", "#n/a"}
+
+
+class Context:
+    """Where a reader is: source name, format name and row -> location."""
+
+    def __init__(self, src, spec_format: str, where):
+        self.src = src
+        self.format = spec_format
+        self._where = where  # row index (0-based) -> (line number, "line 12")
+
+    def fail(self, message: str, *, row: int | None = None, field: str | None = None):
+        line = None
+        suffix = self.format
+        if row is not None:
+            line, label = self._where(int(row))
+            suffix = f"{self.format}, {label}"
+        return self.src.error(f"{message} ({suffix})", line=line, field=field)
+
+
+def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context) -> Tracks:
+    """``arrays`` maps FILE column names to Arrow arrays (or chunked arrays) of ``n`` rows."""
+    cols = spec.columns
+    icao, no_icao, groups = _icao24(arrays[cols["icao24"]], cols["icao24"], n, ctx)
+    time = _seconds(arrays[cols["time"]], cols["time"], spec.time_unit, ctx)
+    fix = None
+    if spec.fix_time:
+        fix = _seconds(arrays[spec.fix_time], spec.fix_time, spec.time_unit, ctx)
+        time = np.where(np.isnan(fix), time, fix)
+    lat = _floats(arrays[cols["lat"]], cols["lat"], ctx)
+    lon = _floats(arrays[cols["lon"]], cols["lon"], ctx)
+    _check_range(lat, 90.0, "latitude", cols["lat"], ctx)
+    _check_range(lon, 180.0, "longitude", cols["lon"], ctx)
+
+    out = {}
+    for name in NUMERIC_COLUMNS[2:]:
+        if name in cols:
+            values = _floats(arrays[cols[name]], cols[name], ctx)
+            f = spec.factor(name)
+            out[name] = values * f if f != 1.0 else values
+    callsign, callsigns = (None, ())
+    if "callsign" in cols:
+        callsign, callsigns = _callsigns(arrays[cols["callsign"]], cols["callsign"], ctx)
+
+    stats = ReadStats(rows_read=n)
+    keep = ~no_icao
+    stats.skip("missing icao24", np.count_nonzero(no_icao))
+    no_time = keep & np.isnan(time)
+    stats.skip("missing time", np.count_nonzero(no_time))
+    keep &= ~no_time
+    no_pos = keep & (np.isnan(lat) | np.isnan(lon))
+    stats.skip("missing position", np.count_nonzero(no_pos))
+    keep &= ~no_pos
+    if fix is not None:
+        repeated = _repeated(groups, icao, time, keep)
+        stats.skip("repeated position", np.count_nonzero(repeated))
+        keep &= ~repeated
+
+    columns = dict(icao24=icao, time=time, lat=lat, lon=lon, **out)
+    if callsign is not None:
+        columns["callsign"] = callsign
+    if not keep.all():
+        rows = np.flatnonzero(keep)
+        columns = {k: np.take(v, rows) for k, v in columns.items()}
+    else:
+        columns = {k: v if v.flags.writeable else v.copy() for k, v in columns.items()}
+    return Tracks.from_columns(**columns, callsigns=callsigns, source=ctx.src.name, stats=stats)
+
+
+# ---------------------------------------------------------------- columns
+
+
+def _combine(arr):
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks == 1:
+            return arr.chunk(0)
+        if arr.num_chunks == 0:
+            return pa.array([], type=arr.type)
+        return arr.combine_chunks()
+    return arr
+
+
+def _to_numpy_float(arr) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _combine(arr)
+    if arr.type != pa.float64():
+        arr = pc.cast(arr, pa.float64(), safe=False)
+    if arr.null_count:
+        arr = pc.fill_null(arr, np.nan)
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _floats(arr, field: str, ctx: Context) -> np.ndarray:
+    """Numbers as float64 (null -> NaN); anything else is an error naming the first bad row."""
+    import pyarrow as pa
+
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = _combine(arr).dictionary_decode()
+        t = arr.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        values = _to_numpy_float(arr)
+    elif pa.types.is_null(t):
+        values = np.full(len(arr), np.nan)
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        values = _parse_numbers(arr, field, ctx)
+    else:
+        valid = np.flatnonzero(~_to_numpy_isnull(arr))
+        row = int(valid[0]) if len(valid) else 0
+        raise ctx.fail(f"column holds {t} values, expected numbers", row=row, field=field)
+    bad = np.isinf(values)
+    if bad.any():
+        i = _first(bad)
+        raise ctx.fail(f"value {float(values[i])!r} is not a finite number", row=i, field=field)
+    return values
+
+
+def _to_numpy_isnull(arr) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    return pc.is_null(_combine(arr)).to_numpy(zero_copy_only=False)
+
+
+def _parse_numbers(arr, field: str, ctx: Context) -> np.ndarray:
+    """Numbers written as text; the first text that is not a number is an error."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _combine(arr)
+    try:
+        trimmed = pc.utf8_trim_whitespace(arr)
+        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, arr.type), trimmed)
+        return _to_numpy_float(pc.cast(trimmed, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    import pandas as pd
+
+    text = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    words = text.str.strip().str.lower()
+    bad = np.isnan(values) & text.notna().to_numpy() & ~words.isin(_NULL_WORDS).to_numpy()
+    if bad.any():
+        i = _first(bad)
+        raise ctx.fail(f"not a number: {text.iloc[i]!r}", row=i, field=field)
+    return values
+
+
+def _check_range(values: np.ndarray, limit: float, what: str, field: str, ctx: Context) -> None:
+    if not len(values) or (np.fmax.reduce(values) <= limit and np.fmin.reduce(values) >= -limit):
+        return  # (fmax/fmin skip NaN; all-NaN gives NaN, which fails both tests)
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > limit
+    if bad.any():
+        i = _first(bad)
+        raise ctx.fail(f"{what} {float(values[i])!r} is outside [-{limit:g}, {limit:g}]", row=i, field=field)
+
+
+def _seconds(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
+    """Times as float64 epoch seconds UTC (null -> NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = _combine(arr).dictionary_decode()
+        t = arr.type
+    numeric = False
+    if pa.types.is_timestamp(t):
+        values = _timestamps(arr)
+    elif pa.types.is_date(t):
+        values = _timestamps(_combine(arr).cast(pa.timestamp("s")))
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        if unit in _PER_SECOND:
+            values = _parse_numbers(arr, field, ctx) / _PER_SECOND[unit]
+            numeric = True
+        else:
+            values, numeric = _parse_times(arr, field, unit, ctx)
+    elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_null(t):
+        if unit == "iso":
+            valid = np.flatnonzero(~_to_numpy_isnull(arr))
+            row = int(valid[0]) if len(valid) else 0
+            raise ctx.fail("holds numbers, but time unit 'iso' asks for ISO-8601 strings", row=row, field=field)
+        numeric = True
+        if pa.types.is_integer(t):
+            ints = pc.cast(_combine(arr), pa.int64())
+            nulls = _to_numpy_isnull(ints) if ints.null_count else None
+            ticks = pc.fill_null(ints, 0).to_numpy(zero_copy_only=False)
+            if unit == "epoch":
+                unit = "ms" if len(ticks) and np.abs(ticks).max() >= 10**11 else "s"
+            values = _int_seconds(ticks, _PER_SECOND.get(unit, 1))
+            if nulls is not None:
+                values[nulls] = np.nan
+        else:
+            values = _floats(arr, field, ctx)
+            if unit == "epoch":
+                # traffic records: ms since 1970, but seconds when every value is below
+                # 1e11 (which in ms would be before March 1973)
+                unit = "ms" if np.nanmax(np.abs(values), initial=0.0) >= 1e11 else "s"
+            per_second = _PER_SECOND.get(unit, 1)
+            if per_second != 1:
+                values = values / per_second
+    else:
+        valid = np.flatnonzero(~_to_numpy_isnull(arr))
+        row = int(valid[0]) if len(valid) else 0
+        raise ctx.fail(f"column holds {t} values, expected times", row=row, field=field)
+    with np.errstate(invalid="ignore"):
+        bad = ~((values >= 0.0) & (values < MAX_TIME)) & ~np.isnan(values)
+    if bad.any():
+        i = _first(bad)
+        v = values[i]
+        if not numeric:
+            import datetime
+
+            try:
+                when = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=float(v))
+                when = when.isoformat()
+            except (OverflowError, ValueError):
+                when = f"{float(v)!r} s since 1970"
+            raise ctx.fail(f"time {when} is outside 1970..2100", row=i, field=field)
+        hint = "; give the time unit (s, ms, us, ns or iso) if it is another one"
+        if unit in ("auto", "s") and np.isfinite(v) and v >= MAX_TIME:
+            for name in ("ms", "us", "ns"):
+                if v / _PER_SECOND[name] < MAX_TIME:
+                    hint = f"; if the column is in {name}, give time unit {name!r}"
+                    break
+        raise ctx.fail(
+            f"{float(v)!r} is not a time in 1970..2100 (read as {_unit_name(unit)} since 1970-01-01 UTC){hint}",
+            row=i,
+            field=field,
+        )
+    return values
+
+
+def _unit_name(unit: str) -> str:
+    return {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}.get(unit, "seconds")
+
+
+def _timestamps(arr) -> np.ndarray:
+    """Arrow timestamps (naive = UTC) as float64 seconds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _combine(arr)
+    per_second = _PER_SECOND[arr.type.unit]
+    ints = arr.view(pa.int64())
+    nulls = _to_numpy_isnull(ints) if ints.null_count else None
+    values = _int_seconds(pc.fill_null(ints, 0).to_numpy(zero_copy_only=False), per_second)
+    if nulls is not None:
+        values[nulls] = np.nan
+    return values
+
+
+def _int_seconds(ticks: np.ndarray, per_second: int) -> np.ndarray:
+    """Integer ticks as float64 seconds, rounded once (whole seconds + fraction)."""
+    if per_second == 1:
+        return ticks.astype(np.float64)
+    whole, part = np.divmod(ticks, per_second)
+    return whole.astype(np.float64) + part / per_second
+
+
+def _parse_times(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
+    """Text times: numbers (auto unit = seconds) or ISO-8601 (naive = UTC)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _combine(arr)
+    trimmed = pc.utf8_trim_whitespace(arr)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), pc.cast(trimmed, pa.string()))
+    if unit in ("auto", "epoch"):
+        try:
+            values = _to_numpy_float(pc.cast(trimmed, pa.float64()))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            if unit == "epoch" and np.nanmax(np.abs(values), initial=0.0) >= 1e11:
+                values = values / 1000.0
+            return values, True
+    for target in (pa.timestamp("ns", "UTC"), pa.timestamp("ns")):
+        try:
+            return _timestamps(pc.cast(trimmed, target)), False
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    import pandas as pd
+
+    text = pd.Series(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    bad = parsed.isna().to_numpy() & text.notna().to_numpy()
+    if bad.any():
+        i = _first(bad)
+        what = "an ISO-8601 time" if unit == "iso" else "a time (ISO-8601 text or a number of seconds)"
+        raise ctx.fail(f"{text.iloc[i]!r} is not {what}", row=i, field=field)
+    ticks = parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view(np.int64)
+    values = _int_seconds(np.where(parsed.isna().to_numpy(), 0, ticks), _PER_SECOND["ns"])
+    values[parsed.isna().to_numpy()] = np.nan
+    return values, False
+
+
+def _codes(arr) -> tuple[np.ndarray, list]:
+    """Dictionary codes (int32/int64, -1 = null) and the dictionary values of a string-like column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        if arr.num_chunks == 0:
+            return np.empty(0, np.int32), []
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        if arr.num_chunks == 0:
+            return np.empty(0, np.int32), []
+        if arr.num_chunks > 1:
+            arr = arr.unify_dictionaries()
+        dictionary = arr.chunk(0).dictionary
+        indices = pa.chunked_array([c.indices for c in arr.chunks]).combine_chunks()
+    else:
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr)
+        dictionary = arr.dictionary
+        indices = arr.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return indices.to_numpy(zero_copy_only=False), dictionary.to_pylist()
+
+
+def _icao24(arr, field: str, n: int, ctx: Context):
+    """24-bit addresses as uint32, the mask of rows without one, and small per-address
+    group numbers (or None when the column holds integers)."""
+    import pyarrow as pa
+
+    t = arr.type
+    value_type = t.value_type if pa.types.is_dictionary(t) else t
+    if pa.types.is_integer(t):
+        ints = _to_numpy_float(arr)
+        missing = np.isnan(ints)
+        bad = ~missing & ((ints < 0) | (ints >= 1 << 24) | (ints != np.floor(np.nan_to_num(ints))))
+        if bad.any():
+            i = _first(bad)
+            raise ctx.fail(f"{ints[i]:.0f} is not a 24-bit ICAO address", row=i, field=field)
+        return np.where(missing, 0, ints).astype(np.uint32), missing, None
+    if pa.types.is_null(t):
+        return np.zeros(n, np.uint32), np.ones(n, bool), None
+    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
+        valid = np.flatnonzero(~_to_numpy_isnull(arr))
+        row = int(valid[0]) if len(valid) else 0
+        raise ctx.fail(f"column holds {t} values, expected 24-bit hex addresses", row=row, field=field)
+    codes, values = _codes(arr)
+    table = np.zeros(len(values) + 1, np.int64)  # last entry: code -1 (null)
+    table[-1] = -1
+    for k, s in enumerate(values):
+        s2 = s.strip().lower() if s is not None else ""
+        if not s2:
+            table[k] = -1
+            continue
+        v = int(s2, 16) if len(s2) <= 6 and s2.isascii() and all(c in "0123456789abcdef" for c in s2) else -2
+        if v < 0:
+            i = _first(codes == k)
+            raise ctx.fail(f"{s!r} is not a 24-bit ICAO address (up to 6 hex digits)", row=i, field=field)
+        table[k] = v
+    # group numbers: one per distinct address ("ABC123" and "abc123" are one aircraft)
+    _, group_of = np.unique(table, return_inverse=True)
+    group_of = group_of.astype(np.uint16 if len(table) <= 1 << 16 else np.int32)
+    full = table[codes]
+    missing = full < 0
+    return np.where(missing, 0, full).astype(np.uint32), missing, group_of[codes]
+
+
+def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:
+    """int32 codes into a tuple of callsigns (stripped; empty or null -> -1)."""
+    import pyarrow as pa
+
+    t = arr.type
+    value_type = t.value_type if pa.types.is_dictionary(t) else t
+    if pa.types.is_null(t):
+        return np.full(len(arr), -1, np.int32), ()
+    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
+        if pa.types.is_integer(value_type):
+            arr = arr.cast(pa.string()) if not pa.types.is_dictionary(t) else _combine(arr).dictionary_decode().cast(pa.string())
+        else:
+            valid = np.flatnonzero(~_to_numpy_isnull(arr))
+            row = int(valid[0]) if len(valid) else 0
+            raise ctx.fail(f"column holds {t} values, expected callsign text", row=row, field=field)
+    codes, values = _codes(arr)
+    names: dict[str, int] = {}
+    table = np.empty(len(values) + 1, np.int32)
+    table[-1] = -1
+    for k, s in enumerate(values):
+        s2 = s.strip() if s is not None else ""
+        table[k] = names.setdefault(s2, len(names)) if s2 else -1
+    return table[codes], tuple(names)
+
+
+def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Rows (among ``keep``) whose time is not after the latest earlier time of the same aircraft.
+
+    The running maximum over all earlier rows of an aircraft equals the one
+    over its kept rows (a dropped row never exceeds the maximum before it), so
+    this is a per-aircraft running maximum, computed on the rows sorted by
+    aircraft (stable, so file order within an aircraft).
+    """
+    out = np.zeros(len(keep), bool)
+    if np.count_nonzero(keep) < 2:
+        return out
+    g = groups if groups is not None else _small_groups(icao[keep] if not keep.all() else icao)
+    if groups is not None and not keep.all():
+        g = g[keep]
+    rows = np.flatnonzero(keep) if not keep.all() else None
+    order = _group_order(g)
+    counts = np.bincount(g)
+    counts = counts[counts > 0]
+    first = np.zeros(len(g), bool)
+    first[np.cumsum(counts)[:-1]] = True
+    first[0] = True
+    ts = (time if rows is None else time[rows])[order]
+    step = np.diff(ts)
+    inner = ~first[1:]
+    if not (step[inner] < 0).any():
+        # times never go back within an aircraft: a repeat is an equal time
+        rep = np.zeros(len(ts), bool)
+        rep[1:] = (step == 0) & inner
+    else:
+        rep = _not_after_running_max(ts, first, counts)
+    hit = order[rep]
+    out[hit if rows is None else rows[hit]] = True
+    return out
+
+
+def _small_groups(icao: np.ndarray) -> np.ndarray:
+    _, inverse = np.unique(icao, return_inverse=True)
+    return inverse.astype(np.uint16 if inverse.max(initial=0) < 1 << 16 else np.uint32)
+
+
+def _group_order(g: np.ndarray) -> np.ndarray:
+    """Stable sort order of integer group numbers (radix sort on 16-bit halves)."""
+    if g.dtype == np.uint16:
+        return np.argsort(g, kind="stable")
+    g = g.astype(np.uint32, copy=False)
+    if g.max(initial=0) < 1 << 16:
+        return np.argsort(g.astype(np.uint16), kind="stable")
+    low = np.argsort((g & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((g[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
+
+
+def _not_after_running_max(ts: np.ndarray, first: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For rows sorted by group (``first`` marks group starts, ``counts`` the group sizes):
+    time <= the running maximum of the earlier rows of its group."""
+    lo = ts.min()
+    micro = ((ts - lo) * 1e6).astype(np.int64)  # exact enough: microseconds
+    span = int(micro.max()) + 1
+    if len(counts) * span < 2**62:
+        # lift each group above the previous one so that one running maximum serves all
+        micro += np.repeat(np.arange(len(counts), dtype=np.int64) * span, counts)
+        running = np.maximum.accumulate(micro)
+        rep = np.zeros(len(ts), bool)
+        rep[1:] = (micro[1:] <= running[:-1]) & ~first[1:]
+        return rep
+    import pandas as pd
+
+    group = np.repeat(np.arange(len(counts)), counts)
+    previous = pd.Series(ts).groupby(group, sort=False).cummax().groupby(group, sort=False).shift(1).to_numpy()
+    with np.errstate(invalid="ignore"):
+        return ts <= previous  # NaN (first of its aircraft) compares False

@@ -1,0 +1,55 @@
+"""skyfence: exact airspace-breach detection from ADS-B / Mode S data.
+
+>>> import skyfence
+>>> zones = skyfence.read_zones("world:TUR,SYR")          # doctest: +SKIP
+>>> tracks = skyfence.read_tracks("flights.json.gz")     # doctest: +SKIP
+>>> episodes = skyfence.detect(tracks, zones)            # a pyarrow.Table
+
+Heavy modules load on first use; importing skyfence has no side effects.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from ._errors import ConfigError, InputError, SkyfenceError, TrackFormatError, ZoneFormatError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "Limit",
+    "SkyfenceError",
+    "TrackFormatError",
+    "Tracks",
+    "Zone",
+    "ZoneFormatError",
+    "__version__",
+    "detect",
+    "read_tracks",
+    "read_zones",
+]
+
+_LAZY = {
+    "detect": "._detect",
+    "read_tracks": ".io",
+    "read_zones": ".zones",
+    "Tracks": "._tracks",
+    "Zone": ".zones._model",
+    "Limit": ".zones._model",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._detect import detect
+    from ._tracks import Tracks
+    from .io import read_tracks
+    from .zones import read_zones
+    from .zones._model import Limit, Zone
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'skyfence' has no attribute {name!r}")

@@ -1,2 +1,49 @@
-def main(argv=None):
-    return 0
+"""Command line: ``skyfence detect|demo``.
+
+``main(argv) -> int``; each subcommand lives in its own module with
+``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
+used.  Every :class:`~skyfence.SkyfenceError` ends as one line on stderr and
+exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+COMMANDS = {
+    "detect": ("._detect", "find every episode of every aircraft inside every zone"),
+    "demo": ("._demo", "reconstruct the 2015 Yayladagi incidents and detect them"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="skyfence", description="Exact airspace-breach detection.")
+    parser.add_argument("--version", action="version", version=f"skyfence {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, helptext) in COMMANDS.items():
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        mod = import_module(module, __name__)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .._errors import SkyfenceError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except SkyfenceError as err:
+        print(f"skyfence: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1

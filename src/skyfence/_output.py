@@ -1,0 +1,123 @@
+"""Writers for episode tables: jsonl, csv, geojson, parquet, terminal table."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+
+FORMATS = ("jsonl", "csv", "geojson", "parquet")
+
+
+def iso(us: int | None) -> str | None:
+    """Microseconds since the epoch -> ISO 8601 UTC with milliseconds and Z."""
+    if us is None:
+        return None
+    ms = int(round(us / 1000))
+    s = np.datetime64(ms, "ms").astype(str)
+    return s + "Z"
+
+
+def records(table: pa.Table) -> list[dict]:
+    """Plain-Python records with ISO times and NaN as None."""
+    cols = {}
+    for name in table.column_names:
+        if name == "path":
+            continue
+        col = table.column(name)
+        if pa.types.is_timestamp(col.type):
+            cols[name] = [iso(v) for v in col.cast(pa.int64()).to_pylist()]
+        else:
+            vals = col.to_pylist()
+            if pa.types.is_floating(col.type):
+                vals = [None if v is None or math.isnan(v) else round(v, 3) for v in vals]
+            cols[name] = vals
+    n = table.num_rows
+    return [{k: v[i] for k, v in cols.items()} for i in range(n)]
+
+
+def write(table: pa.Table, fmt: str, out: str | None) -> None:
+    """Write ``table`` in ``fmt`` to path ``out`` (stdout when None or '-')."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        if out in (None, "-"):
+            pq.write_table(table, pa.PythonFile(sys.stdout.buffer, mode="w"))
+        else:
+            pq.write_table(table, out)
+        return
+    if out in (None, "-"):
+        _write_text(table, fmt, sys.stdout)
+    else:
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            _write_text(table, fmt, fh)
+
+
+def _write_text(table: pa.Table, fmt: str, fh: IO[str]) -> None:
+    recs = records(table)
+    if fmt == "jsonl":
+        for r in recs:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        w = csv.DictWriter(fh, fieldnames=[c for c in table.column_names if c != "path"])
+        w.writeheader()
+        w.writerows(recs)
+    elif fmt == "geojson":
+        paths = table.column("path").to_pylist() if "path" in table.column_names else [None] * len(recs)
+        feats = []
+        for r, p in zip(recs, paths):
+            geom = _geometry(p) if p else None
+            feats.append({"type": "Feature", "geometry": geom, "properties": r})
+        json.dump({"type": "FeatureCollection", "features": feats}, fh, ensure_ascii=False)
+        fh.write("\n")
+    else:  # pragma: no cover - the CLI restricts choices
+        raise ValueError(fmt)
+
+
+def _geometry(path: list) -> dict:
+    """The path inside as a LineString [lon, lat, alt_ft]; split at the antimeridian."""
+    coords = [[round(lon, 7), round(lat, 7)] + ([round(alt, 1)] if alt is not None and alt == alt else [])
+              for lon, lat, alt in path]  # fmt: skip
+    parts, cur = [], [coords[0]]
+    for c in coords[1:]:
+        if abs(c[0] - cur[-1][0]) > 180:
+            parts.append(cur)
+            cur = []
+        cur.append(c)
+    parts.append(cur)
+    if len(parts) == 1:
+        line = parts[0] if len(parts[0]) > 1 else parts[0] * 2
+        return {"type": "LineString", "coordinates": line}
+    return {"type": "MultiLineString", "coordinates": [p if len(p) > 1 else p * 2 for p in parts]}
+
+
+def table_text(table: pa.Table, limit: int = 50) -> str:
+    """A readable fixed-width table of the first ``limit`` episodes."""
+    cols = [("icao24", 6), ("callsign", 8), ("zone", 10), ("entry_time", 24), ("duration_s", 9),
+            ("max_depth_m", 9), ("min_alt_ft", 7), ("max_alt_ft", 7), ("n_fixes_inside", 5)]  # fmt: skip
+    heads = {"duration_s": "dur s", "max_depth_m": "depth m", "min_alt_ft": "alt lo", "max_alt_ft": "alt hi",
+             "n_fixes_inside": "fixes", "entry_time": "entry (UTC)"}  # fmt: skip
+    recs = records(table.slice(0, limit))
+    lines = ["  ".join(heads.get(c, c).ljust(w) for c, w in cols) + "  in/out"]
+    for r in recs:
+        cells = []
+        for c, w in cols:
+            v = r[c]
+            if v is None:
+                s = "-"
+            elif isinstance(v, float):
+                s = f"{v:.0f}" if c != "duration_s" else f"{v:.1f}"
+            else:
+                s = str(v)
+            cells.append(s.rjust(w) if isinstance(v, float) else s.ljust(w))
+        obs = ("seen" if r["entry_observed"] else "start") + "/" + ("seen" if r["exit_observed"] else "end")
+        lines.append("  ".join(cells) + "  " + obs)
+    if table.num_rows > limit:
+        lines.append(f"... {table.num_rows - limit} more episodes (use -o FILE or --format to get them all)")
+    return "\n".join(lines)

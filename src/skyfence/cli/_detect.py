@@ -1,0 +1,87 @@
+"""``skyfence detect TRACKS... [--zones ZONES]...``"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .._errors import ConfigError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("tracks", nargs="+", metavar="TRACKS", help="track files (plain or .gz), or - for stdin")
+    p.add_argument("--zones", action="append", metavar="ZONES",
+                   help="world, world:TUR,SYR, or a GeoJSON / OpenAir / traffic JSON file; repeatable (default world)")
+    p.add_argument("--format", choices=("jsonl", "csv", "geojson", "parquet"),
+                   help="output format (default: a table on a terminal, jsonl otherwise)")
+    p.add_argument("-o", "--output", metavar="PATH", help="write episodes here (default stdout)")
+    p.add_argument("--max-gap", type=float, default=60.0, metavar="S",
+                   help="split a track where fixes are more than S seconds apart (default 60)")
+    p.add_argument("--column", action="append", default=[], metavar="NAME=COLUMN",
+                   help="map a skyfence column (icao24, time, lat, lon, alt_baro_ft, alt_geo_ft, "
+                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign) to a file column")
+    p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "iso"), help="unit of a mapped time column")
+    p.add_argument("--altitude-unit", choices=("ft", "m"), help="unit of mapped altitude columns")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+
+
+def parse_columns(items: list[str]) -> dict[str, str] | None:
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        name, sep, col = item.partition("=")
+        if not sep or not name or not col:
+            raise ConfigError(f"--column expects NAME=COLUMN, got {item!r}")
+        out[name.strip()] = col.strip()
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import read_tracks, read_zones
+    from .._detect import detect_prepared
+    from .._output import table_text, write
+    from .._tracks import Tracks
+
+    t0 = time.perf_counter()
+    if args.max_gap <= 0:
+        raise ConfigError("--max-gap must be positive")
+    columns = parse_columns(args.column)
+    zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
+    _check_unique(zones)
+    parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
+             for src in args.tracks]  # fmt: skip
+    tracks = Tracks.concat(parts)
+    episodes, prep = detect_prepared(tracks, zones, max_gap=args.max_gap, paths=args.format == "geojson")
+    fmt = args.format
+    if fmt is None and args.output is None and sys.stdout.isatty():
+        print(table_text(episodes))
+    else:
+        write(episodes, fmt or "jsonl", args.output)
+    if not args.quiet:
+        print(summary(tracks, prep, episodes, time.perf_counter() - t0), file=sys.stderr)
+    return 0
+
+
+def _check_unique(zones) -> None:
+    seen: dict[str, str] = {}
+    for z in zones:
+        if z.id in seen:
+            raise ConfigError(f"zone id {z.id!r} comes twice (from {seen[z.id]} and {z.source}); give each zone set once")
+        seen[z.id] = z.source
+
+
+def summary(tracks, prep, episodes, seconds: float) -> str:
+    st = tracks.stats
+    skipped = dict(st.skipped)
+    if prep.duplicates:
+        skipped["duplicate time"] = skipped.get("duplicate time", 0) + prep.duplicates
+    parts = [f"{st.rows_read} fixes read"]
+    parts.append(
+        "skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped"
+    )
+    parts.append(f"{len(prep.start) - 1} tracks")
+    parts.append(f"{episodes.num_rows} episodes")
+    parts.append(f"{seconds:.2f} s")
+    return "skyfence: " + "; ".join(parts)

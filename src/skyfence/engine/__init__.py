@@ -1,0 +1,1 @@
+"""The exact crossing engine: zone index, prepared tracks, episode kernel."""

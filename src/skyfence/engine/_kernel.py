@@ -1,0 +1,381 @@
+"""Compiled kernels: point-in-zone, segment sweeps, episode assembly.
+
+Pure functions of numpy arrays, compiled with numba (cached on disk after the
+first run).  Not thread-safe to share output buffers; safe to call from
+several threads on different inputs.
+
+Segment semantics: between fixes ``i`` and ``i+1`` the aircraft moves on the
+straight lon/lat segment (the short way across the antimeridian) at constant
+speed; altitude is linear in time.  A position on the segment is addressed by
+``(i, t)`` with ``t`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from ._index import BARO, EPS, OPEN, RES, cell_of, cells_in_box
+
+MAXZ = 256  # zones handled at once on one segment
+
+
+@numba.njit(cache=True, inline="always")
+def _side(px, py, qx, qy, ax, ay):
+    """True when a is strictly left of p->q (a point on the line counts as right)."""
+    return (qx - px) * (ay - py) - (qy - py) * (ax - px) > 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _cross_u(px, py, qx, qy, ax, ay, bx, by):
+    """Parameter on p->q where edge a->b crosses it, or -1 when it does not."""
+    if _side(px, py, qx, qy, ax, ay) == _side(px, py, qx, qy, bx, by):
+        return -1.0
+    op = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+    oq = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax)
+    if (op > 0.0) == (oq > 0.0):
+        return -1.0
+    u = op / (op - oq)
+    return min(max(u, 0.0), 1.0)
+
+
+@numba.njit(cache=True)
+def zones_at(x, y, g, out):
+    """Zones containing point (x, y) into ``out``; return their count."""
+    top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
+    c = cell_of(x, y, top_off, top_n, RES)
+    m = 0
+    for j in range(ent_ptr[c], ent_ptr[c + 1]):
+        st = ent_state[j]
+        if st == 2:
+            inside = True
+        else:
+            inside = st == 1
+            rx, ry = refx[c], refy[c]
+            for q in range(ent_e0[j], ent_e1[j]):
+                e = cell_edges[q]
+                if _cross_u(rx, ry, x, y, ex0[e], ey0[e], ex1[e], ey1[e]) >= 0.0:
+                    inside = not inside
+        if inside and m < len(out):
+            out[m] = ent_zone[j]
+            m += 1
+    return m
+
+
+@numba.njit(cache=True)
+def classify(lon, lat, g, result):
+    """First zone containing each point (-1 for none) into ``result``.
+
+    Consecutive points in the same cell without partial entries reuse the
+    previous answer: on tracks in time order most fixes take that path.
+    """
+    top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
+    buf = np.empty(MAXZ, np.int32)
+    last_cell = -1
+    last = -1
+    for i in range(len(lon)):
+        c = cell_of(lon[i], lat[i], top_off, top_n, RES)
+        if c == last_cell:
+            result[i] = last
+            continue
+        if cell_pure[c]:
+            last_cell = c
+            last = ent_zone[ent_ptr[c]] if ent_ptr[c + 1] > ent_ptr[c] else -1
+            result[i] = last
+            continue
+        last_cell = -1
+        m = zones_at(lon[i], lat[i], g, buf)
+        result[i] = buf[0] if m > 0 else -1
+
+
+@numba.njit(cache=True)
+def _vertical(z, f0, f1, m0, m1, zlo, zup, zlo_kind, zup_kind):
+    """Sub-interval [v0, v1] of [0, 1] within zone z's band; v0 > v1 if none."""
+    v0, v1 = 0.0, 1.0
+    for which in range(2):
+        kind = zlo_kind[z] if which == 0 else zup_kind[z]
+        if kind == OPEN:
+            continue
+        if kind == BARO:
+            h0, h1 = f0, f1
+        else:
+            h0, h1 = m0, m1
+        if np.isnan(h0) or np.isnan(h1):
+            return 1.0, 0.0
+        lim = zlo[z] if which == 0 else zup[z]
+        d = h1 - h0
+        # lower: h(t) >= lim ; upper: h(t) <= lim  (as -h(t) >= -lim)
+        if which == 1:
+            h0, d, lim = -h0, -d, -lim
+        if d == 0.0:
+            if h0 < lim:
+                return 1.0, 0.0
+        elif d > 0.0:
+            v0 = max(v0, (lim - h0) / d)
+        else:
+            v1 = min(v1, (lim - h0) / d)
+    return v0, v1
+
+
+@numba.njit(cache=True)
+def _grow(a, m):
+    b = np.empty(max(2 * len(a), m + 16), a.dtype)
+    b[: len(a)] = a
+    return b
+
+
+@numba.njit(cache=True)
+def _sweep_piece(px, py, qx, qy, from_start, g, zbuf, cbuf_e, cbuf_z, cbuf_u, cellbuf):
+    """Lateral state of one straight piece p->q.
+
+    Returns (nz, ncross, ...) where zbuf[:nz] are the zones inside at the known
+    end (p if ``from_start`` else q) and cbuf_*[:ncross] the (edge, zone, u)
+    crossings, one per edge, sorted by zone then u.
+    """
+    top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
+    if from_start:
+        nz = zones_at(px, py, g, zbuf)
+    else:
+        nz = zones_at(qx, qy, g, zbuf)
+    ncell, cellbuf = cells_in_box(
+        min(px, qx) - EPS, min(py, qy) - EPS, max(px, qx) + EPS, max(py, qy) + EPS, top_off, top_n, RES, cellbuf
+    )
+    nc = 0
+    for ci in range(ncell):
+        c = cellbuf[ci]
+        if cell_pure[c]:
+            continue
+        for j in range(ent_ptr[c], ent_ptr[c + 1]):
+            if ent_state[j] == 2:
+                continue
+            z = ent_zone[j]
+            for q in range(ent_e0[j], ent_e1[j]):
+                e = cell_edges[q]
+                u = _cross_u(px, py, qx, qy, ex0[e], ey0[e], ex1[e], ey1[e])
+                if u >= 0.0:
+                    if nc >= len(cbuf_u):
+                        cbuf_e = _grow(cbuf_e, nc)
+                        cbuf_z = _grow(cbuf_z, nc)
+                        cbuf_u = _grow(cbuf_u, nc)
+                    cbuf_e[nc] = e
+                    cbuf_z[nc] = z
+                    cbuf_u[nc] = u
+                    nc += 1
+    if nc > 1:
+        # one crossing per edge (an edge registered in several cells is seen
+        # several times), then ordered by zone and position
+        order = np.argsort(cbuf_e[:nc], kind="mergesort")
+        e_s = cbuf_e[:nc][order]
+        z_s = cbuf_z[:nc][order]
+        u_s = cbuf_u[:nc][order]
+        k = 0
+        for i in range(nc):
+            if i == 0 or e_s[i] != e_s[i - 1]:
+                e_s[k] = e_s[i]
+                z_s[k] = z_s[i]
+                u_s[k] = u_s[i]
+                k += 1
+        nc = k
+        key = z_s[:nc].astype(np.float64) * 4.0 + u_s[:nc]
+        order = np.argsort(key, kind="mergesort")
+        for i in range(nc):
+            cbuf_e[i] = e_s[order[i]]
+            cbuf_z[i] = z_s[order[i]]
+            cbuf_u[i] = u_s[order[i]]
+    return nz, nc, cbuf_e, cbuf_z, cbuf_u, cellbuf
+
+
+@numba.njit(cache=True)
+def _lateral_intervals(nz, zbuf, nc, cbuf_z, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv_e, n_iv):
+    """Append the inside intervals (segment parameter) of one piece."""
+    # zones concerned: inside at the known end, or crossed
+    zlist = np.empty(nz + nc, np.int32)
+    nzl = 0
+    for i in range(nz):
+        zlist[nzl] = zbuf[i]
+        nzl += 1
+    for i in range(nc):
+        zlist[nzl] = cbuf_z[i]
+        nzl += 1
+    zlist = np.unique(zlist[:nzl])
+    span = tb - ta
+    for z in zlist:
+        known = False
+        for i in range(nz):
+            if zbuf[i] == z:
+                known = True
+        # crossings of z: contiguous in cbuf (sorted by zone)
+        c0 = -1
+        c1 = -1
+        for i in range(nc):
+            if cbuf_z[i] == z:
+                if c0 < 0:
+                    c0 = i
+                c1 = i + 1
+        ncz = 0 if c0 < 0 else c1 - c0
+        state = known if from_start else (known != (ncz % 2 == 1))
+        u_prev = 0.0
+        for k in range(ncz + 1):
+            u = cbuf_u[c0 + k] if k < ncz else 1.0
+            if state and u > u_prev:
+                if n_iv >= len(iv_s):
+                    iv_z = _grow(iv_z, n_iv)
+                    iv_s = _grow(iv_s, n_iv)
+                    iv_e = _grow(iv_e, n_iv)
+                iv_z[n_iv] = z
+                iv_s[n_iv] = ta + u_prev * span if u_prev > 0.0 else ta
+                iv_e[n_iv] = ta + u * span if u < 1.0 else tb
+                n_iv += 1
+            state = not state
+            u_prev = u
+    return iv_z, iv_s, iv_e, n_iv
+
+
+@numba.njit(cache=True)
+def _emit(oi, of, n, track, zone, s0, t0, s1, t1, b0, b1):
+    """Append one episode to the output (grown as needed); return new count."""
+    if n >= oi.shape[0]:
+        oi2 = np.empty((2 * n + 16, 6), np.int64)
+        of2 = np.empty((2 * n + 16, 2), np.float64)
+        oi2[:n] = oi[:n]
+        of2[:n] = of[:n]
+        oi, of = oi2, of2
+    oi[n, 0], oi[n, 1], oi[n, 2], oi[n, 3], oi[n, 4], oi[n, 5] = track, zone, s0, s1, b0, b1
+    of[n, 0], of[n, 1] = t0, t1
+    return oi, of, n + 1
+
+
+@numba.njit(cache=True)
+def _drop(op_i, op_t, op_seen, r, nop):
+    """Remove open episode r (swap with the last); return the new count."""
+    nop -= 1
+    op_i[r, 0], op_i[r, 1], op_i[r, 2] = op_i[nop, 0], op_i[nop, 1], op_i[nop, 2]
+    op_t[r], op_seen[r] = op_t[nop], op_seen[nop]
+    return nop
+
+
+@numba.njit(cache=True)
+def detect_kernel(lon, lat, alt_fl, alt_msl, start, g, zlo, zup, zlo_kind, zup_kind):
+    """Episodes of every track in every zone.
+
+    Returns ``(oi, of)``: int64 rows (track, zone, seg0, seg1, entry_observed,
+    exit_observed) and float64 rows (t0, t1).  An episode runs from position
+    (seg0, t0) to (seg1, t1) of its track's fixes.
+    """
+    top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
+    oi = np.empty((1024, 6), np.int64)
+    of = np.empty((1024, 2), np.float64)
+    nep = 0
+    # episodes open on the current track: (zone, seg0, entry_observed), t0
+    op_i = np.empty((MAXZ, 3), np.int64)
+    op_t = np.empty(MAXZ, np.float64)
+    op_seen = np.empty(MAXZ, np.bool_)
+    zbuf = np.empty(MAXZ, np.int32)
+    cbuf_e = np.empty(256, np.int64)
+    cbuf_z = np.empty(256, np.int32)
+    cbuf_u = np.empty(256, np.float64)
+    cellbuf = np.empty(256, np.int64)
+    iv_z = np.empty(64, np.int32)
+    iv_s = np.empty(64, np.float64)
+    iv_e = np.empty(64, np.float64)
+    for k in range(len(start) - 1):
+        a, b = start[k], start[k + 1]
+        if b - a == 1:  # a lone fix: a zero-length episode in each zone holding it
+            nz = zones_at(lon[a], lat[a], g, zbuf)
+            for i in range(nz):
+                z = zbuf[i]
+                v0, v1 = _vertical(z, alt_fl[a], alt_fl[a], alt_msl[a], alt_msl[a], zlo, zup, zlo_kind, zup_kind)
+                if v0 <= v1:
+                    oi, of, nep = _emit(oi, of, nep, k, z, a, 0.0, a, 0.0, 0, 0)
+            continue
+        nop = 0
+        for i in range(a, b - 1):
+            x0, y0, x1, y1 = lon[i], lat[i], lon[i + 1], lat[i + 1]
+            dx = x1 - x0
+            if dx > 180.0:
+                x1 -= 360.0
+            elif dx < -180.0:
+                x1 += 360.0
+            n_iv = 0
+            c0 = cell_of(x0, y0, top_off, top_n, RES)
+            if -180.0 <= x1 <= 180.0 and cell_pure[c0] and cell_of(x1, y1, top_off, top_n, RES) == c0:
+                # fast path: both fixes in one cell that no edge crosses
+                for j in range(ent_ptr[c0], ent_ptr[c0 + 1]):
+                    if n_iv >= len(iv_s):
+                        iv_z, iv_s, iv_e = _grow(iv_z, n_iv), _grow(iv_s, n_iv), _grow(iv_e, n_iv)
+                    iv_z[n_iv] = ent_zone[j]
+                    iv_s[n_iv] = 0.0
+                    iv_e[n_iv] = 1.0
+                    n_iv += 1
+            elif -180.0 <= x1 <= 180.0:
+                nz, nc, cbuf_e, cbuf_z, cbuf_u, cellbuf = _sweep_piece(x0, y0, x1, y1, True, g, zbuf, cbuf_e, cbuf_z, cbuf_u, cellbuf)
+                iv_z, iv_s, iv_e, n_iv = _lateral_intervals(nz, zbuf, nc, cbuf_z, cbuf_u, True, 0.0, 1.0, iv_z, iv_s, iv_e, n_iv)
+            else:
+                # across the antimeridian: two pieces, each anchored at its real fix
+                bound = 180.0 if x1 > 180.0 else -180.0
+                tc = (bound - x0) / (x1 - x0)
+                yc = y0 + tc * (y1 - y0)
+                nz, nc, cbuf_e, cbuf_z, cbuf_u, cellbuf = _sweep_piece(x0, y0, bound, yc, True, g, zbuf, cbuf_e, cbuf_z, cbuf_u, cellbuf)
+                iv_z, iv_s, iv_e, n_iv = _lateral_intervals(nz, zbuf, nc, cbuf_z, cbuf_u, True, 0.0, tc, iv_z, iv_s, iv_e, n_iv)
+                nz, nc, cbuf_e, cbuf_z, cbuf_u, cellbuf = _sweep_piece(-bound, yc, x1 - 2.0 * bound, y1, False, g, zbuf, cbuf_e, cbuf_z, cbuf_u, cellbuf)
+                iv_z, iv_s, iv_e, n_iv = _lateral_intervals(nz, zbuf, nc, cbuf_z, cbuf_u, False, tc, 1.0, iv_z, iv_s, iv_e, n_iv)
+                n_iv = _join_touching(iv_z, iv_s, iv_e, n_iv)
+            # vertical band, then merge with the open episodes
+            for r in range(nop):
+                op_seen[r] = False
+            for q in range(n_iv):
+                z = iv_z[q]
+                v0, v1 = _vertical(z, alt_fl[i], alt_fl[i + 1], alt_msl[i], alt_msl[i + 1], zlo, zup, zlo_kind, zup_kind)
+                s = max(iv_s[q], v0)
+                e = min(iv_e[q], v1)
+                if not (s < e):
+                    continue
+                o = -1
+                for r in range(nop):
+                    if op_i[r, 0] == z:
+                        o = r
+                if o >= 0 and s == 0.0:
+                    op_seen[o] = True  # goes on from the previous segment
+                else:
+                    if o >= 0:  # left at fix i, back in later on this segment
+                        oi, of, nep = _emit(oi, of, nep, k, z, op_i[o, 1], op_t[o], i, 0.0, op_i[o, 2], 1)
+                        nop = _drop(op_i, op_t, op_seen, o, nop)
+                    if nop >= MAXZ:
+                        continue  # more zones overlap here than MAXZ: the excess is ignored
+                    o = nop
+                    op_i[o, 0], op_i[o, 1], op_i[o, 2] = z, i, 0 if (i == a and s == 0.0) else 1
+                    op_t[o], op_seen[o] = s, True
+                    nop += 1
+                if e < 1.0:
+                    oi, of, nep = _emit(oi, of, nep, k, z, op_i[o, 1], op_t[o], i, e, op_i[o, 2], 1)
+                    nop = _drop(op_i, op_t, op_seen, o, nop)
+            r = 0
+            while r < nop:
+                if op_seen[r]:
+                    r += 1
+                else:  # no longer inside from fix i on
+                    oi, of, nep = _emit(oi, of, nep, k, op_i[r, 0], op_i[r, 1], op_t[r], i, 0.0, op_i[r, 2], 1)
+                    nop = _drop(op_i, op_t, op_seen, r, nop)
+        for r in range(nop):  # still inside at the track's last fix
+            oi, of, nep = _emit(oi, of, nep, k, op_i[r, 0], op_i[r, 1], op_t[r], b - 2, 1.0, op_i[r, 2], 0)
+    return oi[:nep], of[:nep]
+
+
+@numba.njit(cache=True)
+def _join_touching(iv_z, iv_s, iv_e, n_iv):
+    """Sort intervals by zone and start, joining those that touch."""
+    if n_iv < 2:
+        return n_iv
+    key = iv_z[:n_iv].astype(np.float64) * 4.0 + iv_s[:n_iv]
+    order = np.argsort(key, kind="mergesort")
+    iz, js, je = iv_z[:n_iv][order], iv_s[:n_iv][order], iv_e[:n_iv][order]
+    m = 0
+    for q in range(n_iv):
+        if m > 0 and iz[q] == iv_z[m - 1] and js[q] <= iv_e[m - 1]:
+            iv_e[m - 1] = max(iv_e[m - 1], je[q])
+        else:
+            iv_z[m], iv_s[m], iv_e[m] = iz[q], js[q], je[q]
+            m += 1
+    return m

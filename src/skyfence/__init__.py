@@ -27,6 +27,7 @@ __all__ = [
     "Zone",
     "ZoneFormatError",
     "__version__",
+    "classify",
     "detect",
     "read_tracks",
     "read_zones",
@@ -34,6 +35,7 @@ __all__ = [
 
 _LAZY = {
     "detect": "._detect",
+    "classify": "._detect",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -42,7 +44,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._detect import detect
+    from ._detect import classify, detect
     from ._tracks import Tracks
     from .io import read_tracks
     from .zones import read_zones

@@ -46,3 +46,20 @@ def detect_prepared(tracks: Tracks, zones: list[Zone], *, max_gap: float = 60.0,
         index.grid, index.zlo, index.zup, index.zlo_kind, index.zup_kind,
     )  # fmt: skip
     return episodes_table(prep, zones, index, oi, of, paths), prep
+
+
+def classify(lon, lat, zones: list[Zone]):
+    """For each point, the index in ``zones`` of a zone containing it, or -1.
+
+    Lateral only (no vertical limits, no time).  Points in aircraft/time order
+    are fastest: consecutive points in one edge-free grid cell share a lookup.
+    """
+    import numpy as np
+
+    from .engine._kernel import classify as _classify
+
+    lon = np.ascontiguousarray(lon, dtype=np.float64)
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    out = np.empty(len(lon), np.int32)
+    _classify(lon, lat, load_or_build(zones).grid, out)
+    return out

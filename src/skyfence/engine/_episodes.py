@@ -8,16 +8,13 @@ zone's lateral boundary reached inside).
 
 from __future__ import annotations
 
-import functools
-import math
-
 import numba
 import numpy as np
 import pyarrow as pa
-import shapely
-from pyproj import Geod, Transformer
+from pyproj import Geod
 
 from ..zones._model import Zone
+from ._depth import depths
 from ._index import ZoneIndex
 from ._prepare import Prepared
 
@@ -176,131 +173,64 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     return table
 
 
-def episode_path(tr, first, last, elon, elat, xlon, xlat):
-    """The path inside: entry point, the fixes inside, exit point (lon unwrapped)."""
-    lon = np.concatenate([[elon], tr.lon[first : last + 1], [xlon]])
-    lat = np.concatenate([[elat], tr.lat[first : last + 1], [xlat]])
-    lon = lon[0] + np.cumsum(np.concatenate([[0.0], (np.diff(lon) + 180.0) % 360.0 - 180.0]))
-    return lon, lat
+def episode_paths(tr, first, last, elon, elat, xlon, xlat):
+    """All paths inside, concatenated: entry point, fixes inside, exit point.
+
+    Returns ``(ptr, lon, lat, fix)``: path ``j`` is ``[ptr[j], ptr[j+1])``;
+    longitudes are unwrapped along each path (may leave [-180, 180]); ``fix``
+    is the fix index of each point, -1 for the interpolated ends.
+    """
+    inner = np.maximum(last - first + 1, 0)
+    count = inner + 2
+    ptr = np.zeros(len(first) + 1, np.int64)
+    np.cumsum(count, out=ptr[1:])
+    pos = np.arange(ptr[-1]) - np.repeat(ptr[:-1], count)  # position within its path
+    ep = np.repeat(np.arange(len(first)), count)
+    fix = first[ep] + pos - 1
+    is_end = (pos == 0) | (pos == count[ep] - 1)
+    fix[is_end] = -1
+    safe = np.where(is_end, 0, fix)
+    lon = np.where(pos == 0, elon[ep], np.where(is_end, xlon[ep], tr.lon[safe] if len(tr) else 0.0))
+    lat = np.where(pos == 0, elat[ep], np.where(is_end, xlat[ep], tr.lat[safe] if len(tr) else 0.0))
+    step = np.diff(lon, prepend=lon[:1] if len(lon) else lon)
+    step = (step + 180.0) % 360.0 - 180.0
+    step[ptr[:-1][count > 0]] = 0.0
+    lon = np.repeat(lon[ptr[:-1]], count) + _segment_cumsum(step, ptr)
+    return ptr, lon, lat, fix
+
+
+def _segment_cumsum(values, ptr):
+    c = np.cumsum(values)
+    base = np.repeat(np.concatenate([[0.0], c])[ptr[:-1]], np.diff(ptr))
+    return c - base
 
 
 def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xalt):
     """Geodesic path length and maximum depth of each episode, and its path
     ``[[lon, lat, alt_ft], ...]`` when ``alt`` is given."""
+    ptr, lon, lat, fix = episode_paths(tr, first, last, elon, elat, xlon, xlat)
     ne = len(zone)
-    lengths = np.zeros(ne)
-    depths = np.full(ne, np.nan)
+    if ne == 0:
+        return np.zeros(0), np.zeros(0), []
+    seg = np.asarray(GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])[2]) if len(lon) > 1 else np.zeros(0)
+    seg = np.append(seg, 0.0)
+    seg[ptr[1:] - 1] = 0.0  # no step from one path to the next
+    lengths = np.add.reduceat(seg, ptr[:-1])
+    bounds = np.searchsorted(index.edge_zone, np.arange(int(index.edge_zone.max(initial=-1)) + 2))
+
+    def zone_edges(z):
+        e = slice(bounds[z], bounds[z + 1])
+        ex0, ey0, ex1, ey1 = index.ex0[e], index.ey0[e], index.ex1[e], index.ey1[e]
+        keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))  # antimeridian cuts are no boundary
+        return ex0[keep], ey0[keep], ex1[keep], ey1[keep]
+
+    dep = depths(ptr, lon, lat, zone.astype(np.int64), zone_edges)
     paths = []
-    meter = DepthMeter(index)
-    for j in range(ne):
-        lon, lat = episode_path(tr, first[j], last[j], elon[j], elat[j], xlon[j], xlat[j])
-        lengths[j] = float(np.sum(GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])[2]))
-        depths[j] = meter.depth(int(zone[j]), lon, lat)
-        if alt is not None:
-            h = np.concatenate([[ealt[j]], alt[first[j] : last[j] + 1], [xalt[j]]])
-            paths.append(np.stack([(lon + 180.0) % 360.0 - 180.0, lat, h], 1).tolist())
-    return lengths, depths, paths
-
-
-class DepthMeter:
-    """Largest geodesic distance (m) from a zone's lateral boundary on a path.
-
-    Branch and bound along the path (straight lon/lat segments): distance to
-    the boundary is 1-Lipschitz, so between two samples ``L`` apart with
-    distances ``d1``, ``d2`` nothing exceeds ``(d1 + d2 + L) / 2``; pieces whose
-    bound beats the best sample by more than ``DEPTH_TOL_M`` are halved until
-    none is left, so the result is within ``DEPTH_TOL_M`` of the maximum.
-    Distances are measured in an azimuthal equidistant projection centred
-    within 0.25 deg of the path (scale error under 0.1 % within 300 km).
-    Edges on the antimeridian (cuts of zones written in two halves) are not
-    boundary.  Projected edge trees are cached per (zone, centre, window).
-    """
-
-    WINDOW = (0.5, 2.0, 8.0, 32.0, 180.0)  # half-widths (deg of latitude) of the cached windows
-
-    def __init__(self, index: ZoneIndex) -> None:
-        self.index = index
-        self.bounds = np.searchsorted(index.edge_zone, np.arange(int(index.edge_zone.max(initial=-1)) + 2))
-        self.trees: dict = {}
-
-    def depth(self, zone: int, lon: np.ndarray, lat: np.ndarray) -> float:
-        cx, cy = round((lon.min() + lon.max())), round((lat.min() + lat.max()))  # 0.5-deg centre grid
-        cx, cy = cx / 2, cy / 2
-        for w in self.WINDOW:
-            tree, covered = self._tree(zone, cx, cy, w)
-            if tree is None:
-                continue
-            best = _branch_and_bound(lon, lat, _aeqd(cx, cy), tree)
-            # exact when the window holds every edge nearer than ``best`` to the path
-            if best <= covered(lon, lat) or w == self.WINDOW[-1]:
-                return best
-        return float("nan")
-
-    def _tree(self, zone, cx, cy, w):
-        key = (zone, cx, cy, w)
-        if key not in self.trees:
-            ix = self.index
-            e = slice(self.bounds[zone], self.bounds[zone + 1])
-            ex0, ey0, ex1, ey1 = ix.ex0[e], ix.ey0[e], ix.ex1[e], ix.ey1[e]
-            cut = (ex0 == ex1) & (np.abs(ex0) == 180.0)
-            ex0, ey0, ex1, ey1 = ex0[~cut], ey0[~cut], ex1[~cut], ey1[~cut]
-            wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
-            sel = []
-            for shift in (0.0, 360.0, -360.0):
-                x0, x1 = ex0 + shift, ex1 + shift
-                m = (
-                    (np.maximum(x0, x1) >= cx - wlon) & (np.minimum(x0, x1) <= cx + wlon)
-                    & (np.maximum(ey0, ey1) >= cy - w) & (np.minimum(ey0, ey1) <= cy + w)
-                )  # fmt: skip
-                if m.any():
-                    sel.append((x0[m], ey0[m], x1[m], ey1[m]))
-            if not sel:
-                self.trees[key] = (None, None)
-            else:
-                to_xy = _aeqd(cx, cy)
-                a0, b0, a1, b1 = (np.concatenate(c) for c in zip(*sel))
-                xa, ya = to_xy.transform(a0, b0)
-                xb, yb = to_xy.transform(a1, b1)
-                lines = shapely.linestrings(np.stack([np.stack([xa, ya], 1), np.stack([xb, yb], 1)], 1))
-
-                def covered(lon, lat, cx=cx, cy=cy, w=w, wlon=wlon):
-                    """Distance (m, lower bound) from the path to the window's edge."""
-                    if w >= 180.0:
-                        return float("inf")
-                    dlat = min(cy + w - lat.max(), lat.min() - (cy - w)) * 110_000.0
-                    coslat = math.cos(math.radians(min(89.0, max(abs(lat.min()), abs(lat.max())))))
-                    dlon = min(cx + wlon - lon.max(), lon.min() - (cx - wlon)) * 111_000.0 * coslat
-                    return max(0.0, min(dlat, dlon) * 0.99)
-
-                self.trees[key] = (shapely.STRtree(lines), covered)
-        return self.trees[key]
-
-
-@functools.lru_cache(maxsize=1024)
-def _aeqd(lon0: float, lat0: float) -> Transformer:
-    return Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84", always_xy=True)
-
-
-DEPTH_TOL_M = 10.0
-
-
-def _branch_and_bound(lon, lat, to_xy, tree) -> float:
-    def dist(plon, plat):
-        x, y = to_xy.transform(plon, plat)
-        x, y = np.asarray(x), np.asarray(y)
-        _, d = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
-        return np.stack([plon, plat, x, y, np.asarray(d)], 1)
-
-    pts = dist(np.asarray(lon, float), np.asarray(lat, float))  # rows: lon, lat, x, y, d
-    best = float(pts[:, 4].max())
-    a, b = pts[:-1], pts[1:]  # intervals between consecutive samples
-    for _ in range(64):
-        bound = (a[:, 4] + b[:, 4] + np.hypot(b[:, 2] - a[:, 2], b[:, 3] - a[:, 3])) / 2
-        live = bound > best + DEPTH_TOL_M
-        if not live.any():
-            break
-        a, b = a[live], b[live]
-        m = dist((a[:, 0] + b[:, 0]) / 2, (a[:, 1] + b[:, 1]) / 2)
-        best = max(best, float(m[:, 4].max()))
-        a, b = np.concatenate([a, m]), np.concatenate([m, b])
-    return best
+    if alt is not None:
+        h = alt[np.where(fix < 0, 0, fix)]
+        h[ptr[:-1]] = ealt
+        h[ptr[1:] - 1] = xalt
+        wrapped = (lon + 180.0) % 360.0 - 180.0
+        pts = np.stack([wrapped, lat, h], 1)
+        paths = [pts[ptr[j] : ptr[j + 1]].tolist() for j in range(ne)]
+    return lengths, dep, paths

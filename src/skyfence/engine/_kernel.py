@@ -12,8 +12,6 @@ speed; altitude is linear in time.  A position on the segment is addressed by
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 

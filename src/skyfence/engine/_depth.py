@@ -1,0 +1,240 @@
+"""Depth: the largest geodesic distance from a zone's lateral boundary that a
+path inside the zone reaches.
+
+Distance to the boundary is 1-Lipschitz along a path, so between two samples
+``L`` apart with distances ``d1``, ``d2`` nothing exceeds ``(d1 + d2 + L) / 2``.
+A branch and bound halves the pieces whose bound beats the best sample by more
+than ``TOL_M`` until none is left: the result is within ``TOL_M`` of the true
+maximum.
+
+Distances are measured in an azimuthal equidistant projection (pyproj, WGS84)
+centred within 0.25 deg of the path, whose scale error stays under 0.1 %
+within 300 km of the centre.  The zone's edges around a centre (a *window*)
+are projected once, put in a uniform grid for nearest-edge queries, and
+reused by every episode near that centre.  A window is widened until it holds
+every edge nearer to the path than the depth found.  Edges on the
+antimeridian (cuts of zones written in two halves) are not boundary.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numba
+import numpy as np
+from pyproj import Transformer
+
+TOL_M = 10.0
+WINDOWS = (0.5, 2.0, 8.0, 32.0, 180.0)  # window half-heights, degrees of latitude
+
+
+@functools.lru_cache(maxsize=1024)
+def _aeqd(lon0: float, lat0: float) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84", always_xy=True)
+
+
+class Window:
+    """A zone's edges near a centre, projected and gridded."""
+
+    def __init__(self, ex0, ey0, ex1, ey1, cx, cy, w):
+        self.cx, self.cy, self.w = cx, cy, w
+        self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
+        sel = []
+        for shift in (0.0, 360.0, -360.0):
+            x0, x1 = ex0 + shift, ex1 + shift
+            m = (
+                (np.maximum(x0, x1) >= cx - self.wlon) & (np.minimum(x0, x1) <= cx + self.wlon)
+                & (np.maximum(ey0, ey1) >= cy - w) & (np.minimum(ey0, ey1) <= cy + w)
+            )  # fmt: skip
+            if m.any():
+                sel.append((x0[m], ey0[m], x1[m], ey1[m]))
+        self.empty = not sel
+        if self.empty:
+            return
+        a0, b0, a1, b1 = (np.concatenate(c) for c in zip(*sel))
+        to_xy = _aeqd(cx, cy)
+        xa, ya = to_xy.transform(a0, b0)
+        xb, yb = to_xy.transform(a1, b1)
+        self.edges = np.ascontiguousarray(np.stack([xa, ya, xb, yb]), dtype=np.float64)
+        self.grid = _build_grid(self.edges)
+
+    def covered(self, lon, lat) -> float:
+        """A lower bound (m) on the distance from the path to any edge outside."""
+        if self.w >= WINDOWS[-1]:
+            return float("inf")
+        dlat = min(self.cy + self.w - lat.max(), lat.min() - (self.cy - self.w)) * 110_000.0
+        coslat = math.cos(math.radians(min(89.0, max(abs(lat.min()), abs(lat.max())))))
+        dlon = min(self.cx + self.wlon - lon.max(), lon.min() - (self.cx - self.wlon)) * 111_000.0 * coslat
+        return max(0.0, min(dlat, dlon) * 0.99)
+
+
+def depths(ptr, lon, lat, zone, zone_edges) -> np.ndarray:
+    """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
+
+    ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``.
+    Paths sharing a window are measured in one compiled call.
+    """
+    n = len(zone)
+    out = np.full(n, np.nan)
+    lo = np.minimum.reduceat(lon, ptr[:-1]) if n else lon
+    hi = np.maximum.reduceat(lon, ptr[:-1]) if n else lon
+    la = np.minimum.reduceat(lat, ptr[:-1]) if n else lat
+    lb = np.maximum.reduceat(lat, ptr[:-1]) if n else lat
+    cx = np.round(lo + hi) / 2  # centres on a 0.5-degree grid
+    cy = np.round(la + lb) / 2
+    pending = np.arange(n)
+    windows: dict = {}
+    for w in WINDOWS:
+        if len(pending) == 0:
+            break
+        keys = np.stack([zone[pending], cx[pending], cy[pending]], 1)
+        _, group = np.unique(keys, axis=0, return_inverse=True)
+        still = []
+        for g in range(group.max() + 1 if len(group) else 0):
+            eps = pending[group.ravel() == g]
+            z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
+            key = (z, x0, y0, w)
+            if key not in windows:
+                windows[key] = Window(*zone_edges(z), x0, y0, w)
+            win = windows[key]
+            if win.empty:
+                still.extend(eps if w != WINDOWS[-1] else [])
+                continue
+            sub_ptr = np.concatenate([[0], np.cumsum(ptr[eps + 1] - ptr[eps])])
+            idx = np.concatenate([np.arange(ptr[e], ptr[e + 1]) for e in eps])
+            px, py = _aeqd(x0, y0).transform(lon[idx], lat[idx])
+            best = np.empty(len(eps))
+            _bnb_batch(sub_ptr, np.asarray(px, float), np.asarray(py, float), win.edges, *win.grid, TOL_M, best)
+            for k, e in enumerate(eps):
+                s = slice(ptr[e], ptr[e + 1])
+                if best[k] <= win.covered(lon[s], lat[s]):
+                    out[e] = best[k]
+                else:
+                    still.append(e)
+        pending = np.array(still, dtype=np.int64)
+    return out
+
+
+@numba.njit(cache=True)
+def _build_grid(edges):
+    """Uniform grid over projected edges: (x0, y0, cell, nx, ny, ptr, ids)."""
+    ne = edges.shape[1]
+    xmin = min(edges[0].min(), edges[2].min())
+    xmax = max(edges[0].max(), edges[2].max())
+    ymin = min(edges[1].min(), edges[3].min())
+    ymax = max(edges[1].max(), edges[3].max())
+    span = max(xmax - xmin, ymax - ymin, 1.0)
+    ncell = max(1, min(1024, int(math.sqrt(ne / 2.0)) + 1))
+    cell = span / ncell
+    nx = int((xmax - xmin) / cell) + 1
+    ny = int((ymax - ymin) / cell) + 1
+    counts = np.zeros(nx * ny + 1, np.int64)
+    for pass_ in range(2):
+        if pass_ == 1:
+            ptr = np.zeros(nx * ny + 1, np.int64)
+            for c in range(nx * ny):
+                ptr[c + 1] = ptr[c] + counts[c]
+            ids = np.empty(ptr[-1], np.int64)
+            fill = ptr[:-1].copy()
+        for e in range(ne):
+            ia = int((min(edges[0, e], edges[2, e]) - xmin) / cell)
+            ib = int((max(edges[0, e], edges[2, e]) - xmin) / cell)
+            ja = int((min(edges[1, e], edges[3, e]) - ymin) / cell)
+            jb = int((max(edges[1, e], edges[3, e]) - ymin) / cell)
+            for j in range(ja, min(jb, ny - 1) + 1):
+                for i in range(ia, min(ib, nx - 1) + 1):
+                    if pass_ == 0:
+                        counts[j * nx + i] += 1
+                    else:
+                        ids[fill[j * nx + i]] = e
+                        fill[j * nx + i] += 1
+    return xmin, ymin, cell, nx, ny, ptr, ids
+
+
+@numba.njit(cache=True, inline="always")
+def _seg_dist(px, py, ax, ay, bx, by):
+    dx, dy = bx - ax, by - ay
+    l2 = dx * dx + dy * dy
+    t = 0.0 if l2 == 0.0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / l2))
+    qx, qy = ax + t * dx - px, ay + t * dy - py
+    return math.sqrt(qx * qx + qy * qy)
+
+
+@numba.njit(cache=True)
+def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids):
+    """Distance from (px, py) to the nearest edge: ring search on the grid."""
+    ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
+    cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
+    best = np.inf
+    rmax = max(nx, ny)
+    for r in range(rmax + 1):
+        for j in range(cj - r, cj + r + 1):
+            if j < 0 or j >= ny:
+                continue
+            step = 1 if (j == cj - r or j == cj + r) else 2 * r
+            i = ci - r
+            while i <= ci + r:
+                if 0 <= i < nx:
+                    c = j * nx + i
+                    for q in range(ptr[c], ptr[c + 1]):
+                        e = ids[q]
+                        d = _seg_dist(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
+                        if d < best:
+                            best = d
+                i += step if step > 0 else 1
+        # every edge not seen yet lies outside the box of rings 0..r
+        bx0 = xmin + (ci - r) * cell
+        bx1 = xmin + (ci + r + 1) * cell
+        by0 = ymin + (cj - r) * cell
+        by1 = ymin + (cj + r + 1) * cell
+        inner = min(px - bx0, bx1 - px, py - by0, by1 - py)
+        if best <= inner:
+            break
+    return best
+
+
+@numba.njit(cache=True)
+def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, tol, out):
+    for k in range(len(ptr) - 1):
+        a, b = ptr[k], ptr[k + 1]
+        n = b - a
+        cap = max(64, 4 * n)
+        sx = np.empty(cap)
+        sy = np.empty(cap)
+        sd = np.empty(cap)
+        best = 0.0
+        for i in range(n):
+            sx[i], sy[i] = x[a + i], y[a + i]
+            sd[i] = _nearest(sx[i], sy[i], edges, xmin, ymin, cell, nx, ny, gptr, ids)
+            best = max(best, sd[i])
+        # work list of pieces (i0, i1) as indices into the sample arrays
+        stack = np.empty((cap, 2), np.int64)
+        top = 0
+        for i in range(n - 1):
+            stack[top, 0], stack[top, 1] = i, i + 1
+            top += 1
+        m = n
+        while top > 0:
+            top -= 1
+            i0, i1 = stack[top, 0], stack[top, 1]
+            span = math.hypot(sx[i1] - sx[i0], sy[i1] - sy[i0])
+            if (sd[i0] + sd[i1] + span) / 2.0 <= best + tol:
+                continue
+            if m >= len(sx):
+                sx2, sy2, sd2 = np.empty(2 * len(sx)), np.empty(2 * len(sx)), np.empty(2 * len(sx))
+                sx2[:m], sy2[:m], sd2[:m] = sx[:m], sy[:m], sd[:m]
+                sx, sy, sd = sx2, sy2, sd2
+            sx[m] = (sx[i0] + sx[i1]) / 2.0
+            sy[m] = (sy[i0] + sy[i1]) / 2.0
+            sd[m] = _nearest(sx[m], sy[m], edges, xmin, ymin, cell, nx, ny, gptr, ids)
+            best = max(best, sd[m])
+            if top + 2 > stack.shape[0]:
+                st2 = np.empty((2 * stack.shape[0], 2), np.int64)
+                st2[:top] = stack[:top]
+                stack = st2
+            stack[top, 0], stack[top, 1] = i0, m
+            stack[top + 1, 0], stack[top + 1, 1] = m, i1
+            top += 2
+            m += 1
+        out[k] = best

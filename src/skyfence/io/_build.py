@@ -12,8 +12,8 @@ skip accounting:
   skips the row as ``"missing position"``.
 - other numeric columns must be numbers (null -> NaN); a non-number is an error.
 - with a position-time column (OpenSky ``lastposupdate``), a row whose position
-  time is not newer than the latest earlier one of the same aircraft repeats an
-  old position and is skipped as ``"repeated position"``.
+  time equals that of an earlier row of the same aircraft repeats an old
+  position and is skipped as ``"repeated position"``.
 
 Each row is counted once, under the first of these reasons that applies.
 """
@@ -426,73 +426,27 @@ def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:
 
 
 def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Rows (among ``keep``) whose time is not after the latest earlier time of the same aircraft.
+    """Rows (among ``keep``) that repeat the position time of an earlier row of the same aircraft.
 
-    The running maximum over all earlier rows of an aircraft equals the one
-    over its kept rows (a dropped row never exceeds the maximum before it), so
-    this is a per-aircraft running maximum, computed on the rows sorted by
-    aircraft (stable, so file order within an aircraft).
+    OpenSky state vectors re-report the last position (same ``lastposupdate``)
+    until a new one arrives; those rows carry no new fix.  Independent of row
+    order, so files need not be sorted and data split over files gives the
+    same result.
     """
     out = np.zeros(len(keep), bool)
-    if np.count_nonzero(keep) < 2:
+    rows = np.flatnonzero(keep)
+    if len(rows) < 2:
         return out
-    g = groups if groups is not None else _small_groups(icao[keep] if not keep.all() else icao)
-    if groups is not None and not keep.all():
-        g = g[keep]
-    rows = np.flatnonzero(keep) if not keep.all() else None
-    order = _group_order(g)
-    counts = np.bincount(g)
-    counts = counts[counts > 0]
-    first = np.zeros(len(g), bool)
-    first[np.cumsum(counts)[:-1]] = True
-    first[0] = True
-    ts = (time if rows is None else time[rows])[order]
-    step = np.diff(ts)
-    inner = ~first[1:]
-    if not (step[inner] < 0).any():
-        # times never go back within an aircraft: a repeat is an equal time
-        rep = np.zeros(len(ts), bool)
-        rep[1:] = (step == 0) & inner
-    else:
-        rep = _not_after_running_max(ts, first, counts)
-    hit = order[rep]
-    out[hit if rows is None else rows[hit]] = True
+    g = groups[rows] if groups is not None else _small_groups(icao[rows])
+    t = time[rows]
+    order = np.lexsort((t, g))  # stable: the first in file order comes first
+    gs, ts = g[order], t[order]
+    rep = np.zeros(len(rows), bool)
+    rep[1:] = (gs[1:] == gs[:-1]) & (ts[1:] == ts[:-1])
+    out[rows[order[rep]]] = True
     return out
 
 
 def _small_groups(icao: np.ndarray) -> np.ndarray:
     _, inverse = np.unique(icao, return_inverse=True)
     return inverse.astype(np.uint16 if inverse.max(initial=0) < 1 << 16 else np.uint32)
-
-
-def _group_order(g: np.ndarray) -> np.ndarray:
-    """Stable sort order of integer group numbers (radix sort on 16-bit halves)."""
-    if g.dtype == np.uint16:
-        return np.argsort(g, kind="stable")
-    g = g.astype(np.uint32, copy=False)
-    if g.max(initial=0) < 1 << 16:
-        return np.argsort(g.astype(np.uint16), kind="stable")
-    low = np.argsort((g & 0xFFFF).astype(np.uint16), kind="stable")
-    high = np.argsort((g[low] >> 16).astype(np.uint16), kind="stable")
-    return low[high]
-
-
-def _not_after_running_max(ts: np.ndarray, first: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """For rows sorted by group (``first`` marks group starts, ``counts`` the group sizes):
-    time <= the running maximum of the earlier rows of its group."""
-    lo = ts.min()
-    micro = ((ts - lo) * 1e6).astype(np.int64)  # exact enough: microseconds
-    span = int(micro.max()) + 1
-    if len(counts) * span < 2**62:
-        # lift each group above the previous one so that one running maximum serves all
-        micro += np.repeat(np.arange(len(counts), dtype=np.int64) * span, counts)
-        running = np.maximum.accumulate(micro)
-        rep = np.zeros(len(ts), bool)
-        rep[1:] = (micro[1:] <= running[:-1]) & ~first[1:]
-        return rep
-    import pandas as pd
-
-    group = np.repeat(np.arange(len(counts)), counts)
-    previous = pd.Series(ts).groupby(group, sort=False).cummax().groupby(group, sort=False).shift(1).to_numpy()
-    with np.errstate(invalid="ignore"):
-        return ts <= previous  # NaN (first of its aircraft) compares False

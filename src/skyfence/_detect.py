@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 import pyarrow as pa
 
 from ._tracks import Tracks
@@ -41,10 +45,22 @@ def detect_prepared(tracks: Tracks, zones: list[Zone], *, max_gap: float = 60.0,
     """:func:`detect`, also returning the prepared tracks (for summaries)."""
     prep = prepare(tracks, max_gap)
     index = load_or_build(zones)
-    oi, of = detect_kernel(
-        prep.tracks.lon, prep.tracks.lat, prep.alt_fl, prep.alt_msl, prep.start,
-        index.grid, index.zlo, index.zup, index.zlo_kind, index.zup_kind,
-    )  # fmt: skip
+    lon, lat = prep.tracks.lon, prep.tracks.lat
+
+    def run(k0: int, k1: int):
+        oi, of = detect_kernel(
+            lon, lat, prep.alt_fl, prep.alt_msl, prep.start[k0 : k1 + 1],
+            index.grid, index.zlo, index.zup, index.zlo_kind, index.zup_kind,
+        )  # fmt: skip
+        oi[:, 0] += k0
+        return oi, of
+
+    # split tracks into one range per thread, balanced by fixes
+    cuts = np.searchsorted(prep.start, np.linspace(0, prep.start[-1], threads() + 1))
+    cuts[0], cuts[-1] = 0, prep.n_tracks
+    parts = _parallel(run, np.unique(cuts))
+    oi = np.concatenate([p[0] for p in parts])
+    of = np.concatenate([p[1] for p in parts])
     return episodes_table(prep, zones, index, oi, of, paths), prep
 
 
@@ -54,12 +70,32 @@ def classify(lon, lat, zones: list[Zone]):
     Lateral only (no vertical limits, no time).  Points in aircraft/time order
     are fastest: consecutive points in one edge-free grid cell share a lookup.
     """
-    import numpy as np
-
     from .engine._kernel import classify as _classify
 
     lon = np.ascontiguousarray(lon, dtype=np.float64)
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     out = np.empty(len(lon), np.int32)
-    _classify(lon, lat, load_or_build(zones).grid, out)
+    grid = load_or_build(zones).grid
+    def run(a: int, b: int):
+        _classify(lon[a:b], lat[a:b], grid, out[a:b])
+
+    _parallel(run, np.unique(np.linspace(0, len(lon), threads() + 1).astype(np.int64)))
     return out
+
+
+def threads() -> int:
+    """Worker threads for the compiled kernels: ``$SKYFENCE_THREADS`` or all cores."""
+    env = os.environ.get("SKYFENCE_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _parallel(fn, cuts):
+    """``fn(a, b)`` for each range between consecutive ``cuts``, in threads
+    (the compiled kernels release the GIL); results in order."""
+    ranges = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])] or [(0, 0)]
+    if len(ranges) == 1:
+        return [fn(*ranges[0])]
+    with ThreadPoolExecutor(len(ranges)) as pool:
+        return list(pool.map(lambda r: fn(*r), ranges))

@@ -62,7 +62,7 @@ def zones_at(x, y, g, out):
     return m
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def classify(lon, lat, g, result):
     """First zone containing each point (-1 for none) into ``result``.
 
@@ -254,7 +254,7 @@ def _drop(op_i, op_t, op_seen, r, nop):
     return nop
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def detect_kernel(lon, lat, alt_fl, alt_msl, start, g, zlo, zup, zlo_kind, zup_kind):
     """Episodes of every track in every zone.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputError, SkyfenceError, TrackFormatError, ZoneFormatError
+from ._errors import ConfigError, InputError, OutputError, SkyfenceError, TrackFormatError, ZoneFormatError
 
 __version__ = "0.1.0"
 
@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "InputError",
     "Limit",
+    "OutputError",
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",

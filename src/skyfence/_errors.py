@@ -6,6 +6,7 @@
     ├── InputError                a user-supplied file or stream is unusable
     │   ├── TrackFormatError      tracks: unknown format, bad column, bad value
     │   └── ZoneFormatError       zones: unknown format, broken polygon, bad limit
+    ├── OutputError               an output cannot be written
     └── ConfigError               bad command-line option or argument combination
 
 Every error carries the facts: ``source`` (file name or ``-``), and where known
@@ -71,6 +72,10 @@ class TrackFormatError(InputError):
 
 class ZoneFormatError(InputError):
     """A zone file is unreadable, of unknown format, or holds a bad zone."""
+
+
+class OutputError(SkyfenceError):
+    """An output file cannot be written (missing folder, permissions, disk full)."""
 
 
 class ConfigError(SkyfenceError):

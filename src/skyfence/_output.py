@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from typing import IO
 
 import numpy as np
 import pyarrow as pa
+
+from ._errors import OutputError
 
 FORMATS = ("jsonl", "csv", "geojson", "parquet")
 
@@ -34,14 +37,33 @@ def records(table: pa.Table) -> list[dict]:
         else:
             vals = col.to_pylist()
             if pa.types.is_floating(col.type):
-                vals = [None if v is None or math.isnan(v) else round(v, 3) for v in vals]
+                digits = 7 if name.endswith(("_lat", "_lon")) else 3  # 1 cm / 1 mm
+                vals = [None if v is None or math.isnan(v) else round(v, digits) for v in vals]
             cols[name] = vals
     n = table.num_rows
     return [{k: v[i] for k, v in cols.items()} for i in range(n)]
 
 
+def check_writable(out: str | None) -> None:
+    """Fail early, before any work, when ``out`` cannot be created."""
+    if out in (None, "-"):
+        return
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise OutputError(f"{out}: cannot write: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(out) and not os.access(out, os.W_OK)):
+        raise OutputError(f"{out}: cannot write: permission denied")
+
+
 def write(table: pa.Table, fmt: str, out: str | None) -> None:
     """Write ``table`` in ``fmt`` to path ``out`` (stdout when None or '-')."""
+    try:
+        _write(table, fmt, out)
+    except OSError as err:
+        raise OutputError(f"{out}: cannot write: {err.strerror or err}") from None
+
+
+def _write(table: pa.Table, fmt: str, out: str | None) -> None:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -86,9 +108,15 @@ def _geometry(path: list) -> dict:
               for lon, lat, alt in path]  # fmt: skip
     parts, cur = [], [coords[0]]
     for c in coords[1:]:
-        if abs(c[0] - cur[-1][0]) > 180:
+        p = cur[-1]
+        if abs(c[0] - p[0]) > 180:  # cut at the antimeridian itself (RFC 7946, 3.1.9)
+            side = 180.0 if p[0] > 0 else -180.0
+            span = (c[0] + 2 * side) - p[0]
+            f = (side - p[0]) / span if span else 0.0
+            mid = [round(p[k] + f * (c[k] - p[k]), 7 if k == 1 else 1) for k in range(1, len(c))]
+            cur.append([side] + mid)
             parts.append(cur)
-            cur = []
+            cur = [[-side] + mid]
         cur.append(c)
     parts.append(cur)
     if len(parts) == 1:

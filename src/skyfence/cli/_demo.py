@@ -25,9 +25,10 @@ def run(args: argparse.Namespace) -> int:
     import pyarrow.compute as pc
 
     from .. import detect, read_zones
-    from .._output import iso, write
+    from .._output import check_writable, iso, write
     from .._scenario import load_scenario
 
+    check_writable(args.output)
     scenario = load_scenario(args.scenario)
     tracks = scenario.tracks()
     zones = read_zones(f"world:{args.zone}")

@@ -41,13 +41,14 @@ def parse_columns(items: list[str]) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     from .. import read_tracks, read_zones
     from .._detect import detect_prepared
-    from .._output import table_text, write
+    from .._output import check_writable, table_text, write
     from .._tracks import Tracks
 
     t0 = time.perf_counter()
     if args.max_gap <= 0:
         raise ConfigError("--max-gap must be positive")
     columns = parse_columns(args.column)
+    check_writable(args.output)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
     parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)

@@ -322,6 +322,11 @@ def _parse_times(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
     text = pd.Series(trimmed.to_numpy(zero_copy_only=False), dtype=object)
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
     bad = parsed.isna().to_numpy() & text.notna().to_numpy()
+    if unit in ("auto", "epoch"):
+        numbers = pd.to_numeric(text, errors="coerce")
+        if numbers.notna().sum() >= parsed.notna().sum():
+            # a column of numbers: the culprit is the first text that is not one
+            bad = numbers.isna().to_numpy() & text.notna().to_numpy()
     if bad.any():
         i = _first(bad)
         what = "an ISO-8601 time" if unit == "iso" else "a time (ISO-8601 text or a number of seconds)"

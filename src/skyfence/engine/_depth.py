@@ -2,14 +2,15 @@
 path inside the zone reaches.
 
 Distance to the boundary is 1-Lipschitz along a path, so between two samples
-``L`` apart with distances ``d1``, ``d2`` nothing exceeds ``(d1 + d2 + L) / 2``.
-A branch and bound halves the pieces whose bound beats the best sample by more
+``L`` apart (in arc length) with distances ``d1``, ``d2`` nothing exceeds
+``(d1 + d2 + L) / 2``.  A branch and bound over arc length, from 17 evenly
+spaced samples, halves the pieces whose bound beats the best sample by more
 than ``TOL_M`` until none is left: the result is within ``TOL_M`` of the true
-maximum.
+maximum, with few distance queries even on paths of thousands of fixes.
 
-Distances are measured in an azimuthal equidistant projection (pyproj, WGS84)
-centred within 0.25 deg of the path, whose scale error stays under 0.1 %
-within 300 km of the centre.  The zone's edges around a centre (a *window*)
+Distances are measured in an azimuthal equidistant projection (:func:`project`)
+centred within 0.25 deg of the path: within 2 m of WGS84 geodesic distances
+up to 50 km from the centre, within 0.05 % up to 300 km.  The zone's edges around a centre (a *window*)
 are projected once, put in a uniform grid for nearest-edge queries, and
 reused by every episode near that centre.  A window is widened until it holds
 every edge nearer to the path than the depth found.  Edges on the
@@ -18,20 +19,47 @@ antimeridian (cuts of zones written in two halves) are not boundary.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numba
 import numpy as np
-from pyproj import Transformer
 
 TOL_M = 10.0
 WINDOWS = (0.5, 2.0, 8.0, 32.0, 180.0)  # window half-heights, degrees of latitude
 
 
-@functools.lru_cache(maxsize=1024)
-def _aeqd(lon0: float, lat0: float) -> Transformer:
-    return Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84", always_xy=True)
+A_WGS84 = 6378137.0
+E2_WGS84 = 0.00669437999014
+
+
+@numba.njit(cache=True, nogil=True)
+def project(lon, lat, lon0, lat0):
+    """Azimuthal equidistant projection centred on (lon0, lat0), in metres.
+
+    The spherical formula, scaled east-west by the WGS84 prime-vertical and
+    north-south by the meridional radius of curvature at the centre, so that
+    scales match the ellipsoid there.  Planar distances between points within
+    50 km of the centre are within 2 m of WGS84 geodesic distances, within
+    0.05 % up to 300 km (checked against pyproj.Geod in the tests).
+    """
+    p0 = math.radians(lat0)
+    s0, c0 = math.sin(p0), math.cos(p0)
+    w = math.sqrt(1.0 - E2_WGS84 * s0 * s0)
+    n_rad = A_WGS84 / w
+    m_rad = A_WGS84 * (1.0 - E2_WGS84) / (w * w * w)
+    x = np.empty(len(lon))
+    y = np.empty(len(lon))
+    for i in range(len(lon)):
+        p = math.radians(lat[i])
+        dl = math.radians(lon[i] - lon0)
+        sp, cp, cd = math.sin(p), math.cos(p), math.cos(dl)
+        u = cp * math.sin(dl)
+        v = c0 * sp - s0 * cp * cd
+        c = math.atan2(math.hypot(u, v), s0 * sp + c0 * cp * cd)
+        k = 1.0 if c < 1e-12 else c / math.sin(c)
+        x[i] = n_rad * k * u
+        y[i] = m_rad * k * v
+    return x, y
 
 
 class Window:
@@ -53,9 +81,8 @@ class Window:
         if self.empty:
             return
         a0, b0, a1, b1 = (np.concatenate(c) for c in zip(*sel))
-        to_xy = _aeqd(cx, cy)
-        xa, ya = to_xy.transform(a0, b0)
-        xb, yb = to_xy.transform(a1, b1)
+        xa, ya = project(a0, b0, cx, cy)
+        xb, yb = project(a1, b1, cx, cy)
         self.edges = np.ascontiguousarray(np.stack([xa, ya, xb, yb]), dtype=np.float64)
         self.grid = _build_grid(self.edges)
 
@@ -103,9 +130,9 @@ def depths(ptr, lon, lat, zone, zone_edges) -> np.ndarray:
                 continue
             sub_ptr = np.concatenate([[0], np.cumsum(ptr[eps + 1] - ptr[eps])])
             idx = np.concatenate([np.arange(ptr[e], ptr[e + 1]) for e in eps])
-            px, py = _aeqd(x0, y0).transform(lon[idx], lat[idx])
+            px, py = project(lon[idx], lat[idx], x0, y0)
             best = np.empty(len(eps))
-            _bnb_batch(sub_ptr, np.asarray(px, float), np.asarray(py, float), win.edges, *win.grid, TOL_M, best)
+            _bnb_batch(sub_ptr, px, py, win.edges, *win.grid, TOL_M, best)
             for k, e in enumerate(eps):
                 s = slice(ptr[e], ptr[e + 1])
                 if best[k] <= win.covered(lon[s], lat[s]):
@@ -194,47 +221,64 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids):
     return best
 
 
+@numba.njit(cache=True, inline="always")
+def _point_at(x, y, cum, a, b, s):
+    """The point at arc length ``s`` along the polyline ``a..b-1``."""
+    lo, hi = a, b - 1
+    while hi - lo > 1:  # cum[lo] <= s < cum[hi]
+        mid = (lo + hi) // 2
+        if cum[mid] <= s:
+            lo = mid
+        else:
+            hi = mid
+    seg = cum[hi] - cum[lo]
+    f = 0.0 if seg <= 0.0 else min(1.0, max(0.0, (s - cum[lo]) / seg))
+    return x[lo] + f * (x[hi] - x[lo]), y[lo] + f * (y[hi] - y[lo])
+
+
 @numba.njit(cache=True)
 def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, tol, out):
+    """Branch and bound on arc length along each path (see module docstring)."""
+    cum = np.empty(len(x))
     for k in range(len(ptr) - 1):
         a, b = ptr[k], ptr[k + 1]
-        n = b - a
-        cap = max(64, 4 * n)
-        sx = np.empty(cap)
-        sy = np.empty(cap)
-        sd = np.empty(cap)
-        best = 0.0
-        for i in range(n):
-            sx[i], sy[i] = x[a + i], y[a + i]
-            sd[i] = _nearest(sx[i], sy[i], edges, xmin, ymin, cell, nx, ny, gptr, ids)
-            best = max(best, sd[i])
-        # work list of pieces (i0, i1) as indices into the sample arrays
-        stack = np.empty((cap, 2), np.int64)
+        cum[a] = 0.0
+        for i in range(a + 1, b):
+            cum[i] = cum[i - 1] + math.hypot(x[i] - x[i - 1], y[i] - y[i - 1])
+        total = cum[b - 1]
+        # a work stack of pieces (s0, d0, s1, d1)
+        stack = np.empty((64, 4))
         top = 0
-        for i in range(n - 1):
-            stack[top, 0], stack[top, 1] = i, i + 1
-            top += 1
-        m = n
+        best = 0.0
+        n0 = 16 if total > 0.0 else 0
+        s_prev, d_prev = 0.0, 0.0
+        for j in range(n0 + 1):
+            s = total * j / n0 if n0 else 0.0
+            px, py = _point_at(x, y, cum, a, b, s)
+            d = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids)
+            best = max(best, d)
+            if j > 0:
+                if top >= stack.shape[0]:
+                    st2 = np.empty((2 * stack.shape[0], 4))
+                    st2[:top] = stack[:top]
+                    stack = st2
+                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = s_prev, d_prev, s, d
+                top += 1
+            s_prev, d_prev = s, d
         while top > 0:
             top -= 1
-            i0, i1 = stack[top, 0], stack[top, 1]
-            span = math.hypot(sx[i1] - sx[i0], sy[i1] - sy[i0])
-            if (sd[i0] + sd[i1] + span) / 2.0 <= best + tol:
+            s0, d0, s1, d1 = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+            if (d0 + d1 + (s1 - s0)) / 2.0 <= best + tol:
                 continue
-            if m >= len(sx):
-                sx2, sy2, sd2 = np.empty(2 * len(sx)), np.empty(2 * len(sx)), np.empty(2 * len(sx))
-                sx2[:m], sy2[:m], sd2[:m] = sx[:m], sy[:m], sd[:m]
-                sx, sy, sd = sx2, sy2, sd2
-            sx[m] = (sx[i0] + sx[i1]) / 2.0
-            sy[m] = (sy[i0] + sy[i1]) / 2.0
-            sd[m] = _nearest(sx[m], sy[m], edges, xmin, ymin, cell, nx, ny, gptr, ids)
-            best = max(best, sd[m])
+            sm = (s0 + s1) / 2.0
+            px, py = _point_at(x, y, cum, a, b, sm)
+            dm = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids)
+            best = max(best, dm)
             if top + 2 > stack.shape[0]:
-                st2 = np.empty((2 * stack.shape[0], 2), np.int64)
+                st2 = np.empty((2 * stack.shape[0], 4))
                 st2[:top] = stack[:top]
                 stack = st2
-            stack[top, 0], stack[top, 1] = i0, m
-            stack[top + 1, 0], stack[top + 1, 1] = m, i1
+            stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = s0, d0, sm, dm
+            stack[top + 1, 0], stack[top + 1, 1], stack[top + 1, 2], stack[top + 1, 3] = sm, dm, s1, d1
             top += 2
-            m += 1
         out[k] = best

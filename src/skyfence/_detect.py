@@ -61,7 +61,7 @@ def detect_prepared(tracks: Tracks, zones: list[Zone], *, max_gap: float = 60.0,
     parts = _parallel(run, np.unique(cuts))
     oi = np.concatenate([p[0] for p in parts])
     of = np.concatenate([p[1] for p in parts])
-    return episodes_table(prep, zones, index, oi, of, paths), prep
+    return episodes_table(prep, zones, index, oi, of, paths, threads()), prep
 
 
 def classify(lon, lat, zones: list[Zone]):

@@ -5,8 +5,8 @@ Distance to the boundary is 1-Lipschitz along a path, so between two samples
 ``L`` apart (in arc length) with distances ``d1``, ``d2`` nothing exceeds
 ``(d1 + d2 + L) / 2``.  A branch and bound over arc length, from 17 evenly
 spaced samples, halves the pieces whose bound beats the best sample by more
-than ``TOL_M`` until none is left: the result is within ``TOL_M`` of the true
-maximum, with few distance queries even on paths of thousands of fixes.
+than ``max(TOL_M, TOL_REL * best)`` until none is left: the result is within
+10 m or 0.5 % (whichever is larger) of the true maximum.
 
 Distances are measured in an azimuthal equidistant projection (:func:`project`)
 centred within 0.25 deg of the path: within 2 m of WGS84 geodesic distances
@@ -20,11 +20,14 @@ antimeridian (cuts of zones written in two halves) are not boundary.
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
 TOL_M = 10.0
+TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
 WINDOWS = (0.5, 2.0, 8.0, 32.0, 180.0)  # window half-heights, degrees of latitude
 
 
@@ -96,11 +99,12 @@ class Window:
         return max(0.0, min(dlat, dlon) * 0.99)
 
 
-def depths(ptr, lon, lat, zone, zone_edges) -> np.ndarray:
+def depths(ptr, lon, lat, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
     ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``.
-    Paths sharing a window are measured in one compiled call.
+    Paths sharing a window are measured in one compiled call; groups of
+    paths run on ``n_threads`` threads (the compiled parts release the GIL).
     """
     n = len(zone)
     out = np.full(n, np.nan)
@@ -112,40 +116,55 @@ def depths(ptr, lon, lat, zone, zone_edges) -> np.ndarray:
     cy = np.round(la + lb) / 2
     pending = np.arange(n)
     windows: dict = {}
+    lock = threading.Lock()
     for w in WINDOWS:
         if len(pending) == 0:
             break
         keys = np.stack([zone[pending], cx[pending], cy[pending]], 1)
         _, group = np.unique(keys, axis=0, return_inverse=True)
-        still = []
-        for g in range(group.max() + 1 if len(group) else 0):
-            eps = pending[group.ravel() == g]
+        group = group.ravel()
+        order = np.argsort(group, kind="stable")
+        cuts = np.flatnonzero(np.diff(group[order])) + 1
+        groups = np.split(pending[order], cuts) if len(order) else []
+
+        def measure(eps, w=w):
+            """Depths of one group of episodes; returns those needing a wider window."""
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
             key = (z, x0, y0, w)
-            if key not in windows:
-                windows[key] = Window(*zone_edges(z), x0, y0, w)
-            win = windows[key]
+            with lock:
+                win = windows.get(key)
+            if win is None:
+                win = Window(*zone_edges(z), x0, y0, w)
+                with lock:
+                    windows[key] = win
             if win.empty:
-                still.extend(eps if w != WINDOWS[-1] else [])
-                continue
+                return list(eps) if w != WINDOWS[-1] else []
             sub_ptr = np.concatenate([[0], np.cumsum(ptr[eps + 1] - ptr[eps])])
             idx = np.concatenate([np.arange(ptr[e], ptr[e + 1]) for e in eps])
             px, py = project(lon[idx], lat[idx], x0, y0)
             best = np.empty(len(eps))
-            _bnb_batch(sub_ptr, px, py, win.edges, *win.grid, TOL_M, best)
+            _bnb_batch(sub_ptr, px, py, win.edges, *win.grid, TOL_M, TOL_REL, best)
+            retry = []
             for k, e in enumerate(eps):
                 s = slice(ptr[e], ptr[e + 1])
                 if best[k] <= win.covered(lon[s], lat[s]):
                     out[e] = best[k]
                 else:
-                    still.append(e)
-        pending = np.array(still, dtype=np.int64)
+                    retry.append(e)
+            return retry
+
+        if n_threads > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                results = list(pool.map(measure, groups))
+        else:
+            results = [measure(g) for g in groups]
+        pending = np.array([e for r in results for e in r], dtype=np.int64)
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _build_grid(edges):
-    """Uniform grid over projected edges: (x0, y0, cell, nx, ny, ptr, ids)."""
+    """Uniform grid over projected edges: (x0, y0, cell, nx, ny, ptr, ids, skip)."""
     ne = edges.shape[1]
     xmin = min(edges[0].min(), edges[2].min())
     xmax = max(edges[0].max(), edges[2].max())
@@ -176,7 +195,44 @@ def _build_grid(edges):
                     else:
                         ids[fill[j * nx + i]] = e
                         fill[j * nx + i] += 1
-    return xmin, ymin, cell, nx, ny, ptr, ids
+    return xmin, ymin, cell, nx, ny, ptr, ids, _empty_rings(ptr, nx, ny)
+
+
+@numba.njit(cache=True, nogil=True)
+def _empty_rings(ptr, nx, ny):
+    """Chebyshev distance (cells) from each cell to the nearest cell with an
+    edge: the rings a nearest-edge search may skip (exact two-pass transform)."""
+    big = nx + ny + 2
+    d = np.empty(nx * ny, np.int64)
+    for c in range(nx * ny):
+        d[c] = 0 if ptr[c + 1] > ptr[c] else big
+    for j in range(ny):
+        for i in range(nx):
+            c = j * nx + i
+            v = d[c]
+            if i > 0:
+                v = min(v, d[c - 1] + 1)
+            if j > 0:
+                v = min(v, d[c - nx] + 1)
+                if i > 0:
+                    v = min(v, d[c - nx - 1] + 1)
+                if i < nx - 1:
+                    v = min(v, d[c - nx + 1] + 1)
+            d[c] = v
+    for j in range(ny - 1, -1, -1):
+        for i in range(nx - 1, -1, -1):
+            c = j * nx + i
+            v = d[c]
+            if i < nx - 1:
+                v = min(v, d[c + 1] + 1)
+            if j < ny - 1:
+                v = min(v, d[c + nx] + 1)
+                if i < nx - 1:
+                    v = min(v, d[c + nx + 1] + 1)
+                if i > 0:
+                    v = min(v, d[c + nx - 1] + 1)
+            d[c] = v
+    return d
 
 
 @numba.njit(cache=True, inline="always")
@@ -189,13 +245,14 @@ def _seg_dist(px, py, ax, ay, bx, by):
 
 
 @numba.njit(cache=True)
-def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids):
-    """Distance from (px, py) to the nearest edge: ring search on the grid."""
+def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
+    """Distance from (px, py) to the nearest edge: ring search on the grid,
+    starting at the first ring that holds an edge (``skip``)."""
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
     best = np.inf
     rmax = max(nx, ny)
-    for r in range(rmax + 1):
+    for r in range(skip[cj * nx + ci], rmax + 1):
         for j in range(cj - r, cj + r + 1):
             if j < 0 or j >= ny:
                 continue
@@ -236,8 +293,8 @@ def _point_at(x, y, cum, a, b, s):
     return x[lo] + f * (x[hi] - x[lo]), y[lo] + f * (y[hi] - y[lo])
 
 
-@numba.njit(cache=True)
-def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, tol, out):
+@numba.njit(cache=True, nogil=True)
+def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip, tol, rel, out):
     """Branch and bound on arc length along each path (see module docstring)."""
     cum = np.empty(len(x))
     for k in range(len(ptr) - 1):
@@ -255,7 +312,7 @@ def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, tol, out):
         for j in range(n0 + 1):
             s = total * j / n0 if n0 else 0.0
             px, py = _point_at(x, y, cum, a, b, s)
-            d = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids)
+            d = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip)
             best = max(best, d)
             if j > 0:
                 if top >= stack.shape[0]:
@@ -268,11 +325,11 @@ def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, tol, out):
         while top > 0:
             top -= 1
             s0, d0, s1, d1 = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
-            if (d0 + d1 + (s1 - s0)) / 2.0 <= best + tol:
+            if (d0 + d1 + (s1 - s0)) / 2.0 <= best + max(tol, rel * best):
                 continue
             sm = (s0 + s1) / 2.0
             px, py = _point_at(x, y, cum, a, b, sm)
-            dm = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids)
+            dm = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip)
             best = max(best, dm)
             if top + 2 > stack.shape[0]:
                 st2 = np.empty((2 * stack.shape[0], 4))

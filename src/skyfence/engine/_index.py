@@ -346,8 +346,24 @@ def zones_key(zones: list[Zone]) -> str:
     return h.hexdigest()
 
 
+_MEMO: dict = {}  # (geometry ids, limits) -> (zones, index); the zones kept alive so ids stay theirs
+
+
 def load_or_build(zones: list[Zone]) -> ZoneIndex:
-    """The index for these zones, from the disk cache or built and cached."""
+    """The index for these zones: from this process's memo, the disk cache,
+    or built (and cached on disk)."""
+    memo_key = tuple((id(z.geometry), z.lower, z.upper) for z in zones)
+    hit = _MEMO.get(memo_key)
+    if hit is not None:
+        return hit[1]
+    index = _load_or_build(zones)
+    if len(_MEMO) >= 8:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[memo_key] = (list(zones), index)
+    return index
+
+
+def _load_or_build(zones: list[Zone]) -> ZoneIndex:
     if not zones:
         return build_index(zones)
     path = cache_dir() / f"index-{zones_key(zones)}.npz"

@@ -187,47 +187,57 @@ def _sweep_piece(px, py, qx, qy, from_start, g, zbuf, cbuf_e, cbuf_z, cbuf_u, ce
 
 @numba.njit(cache=True)
 def _lateral_intervals(nz, zbuf, nc, cbuf_z, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv_e, n_iv):
-    """Append the inside intervals (segment parameter) of one piece."""
-    # zones concerned: inside at the known end, or crossed
-    zlist = np.empty(nz + nc, np.int32)
-    nzl = 0
+    """Append the inside intervals (segment parameter) of one piece.
+
+    Zones concerned: those inside at the known end (``zbuf``) and those
+    crossed (``cbuf``, sorted by zone); no allocation on this hot path.
+    """
+    # zones inside at the known end
     for i in range(nz):
-        zlist[nzl] = zbuf[i]
-        nzl += 1
-    for i in range(nc):
-        zlist[nzl] = cbuf_z[i]
-        nzl += 1
-    zlist = np.unique(zlist[:nzl])
-    span = tb - ta
-    for z in zlist:
+        z = zbuf[i]
+        c0 = 0
+        while c0 < nc and cbuf_z[c0] != z:
+            c0 += 1
+        c1 = c0
+        while c1 < nc and cbuf_z[c1] == z:
+            c1 += 1
+        iv_z, iv_s, iv_e, n_iv = _zone_intervals(z, True, c0, c1, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv_e, n_iv)
+    # zones crossed but outside at the known end
+    c0 = 0
+    while c0 < nc:
+        z = cbuf_z[c0]
+        c1 = c0
+        while c1 < nc and cbuf_z[c1] == z:
+            c1 += 1
         known = False
         for i in range(nz):
             if zbuf[i] == z:
                 known = True
-        # crossings of z: contiguous in cbuf (sorted by zone)
-        c0 = -1
-        c1 = -1
-        for i in range(nc):
-            if cbuf_z[i] == z:
-                if c0 < 0:
-                    c0 = i
-                c1 = i + 1
-        ncz = 0 if c0 < 0 else c1 - c0
-        state = known if from_start else (known != (ncz % 2 == 1))
-        u_prev = 0.0
-        for k in range(ncz + 1):
-            u = cbuf_u[c0 + k] if k < ncz else 1.0
-            if state and u > u_prev:
-                if n_iv >= len(iv_s):
-                    iv_z = _grow(iv_z, n_iv)
-                    iv_s = _grow(iv_s, n_iv)
-                    iv_e = _grow(iv_e, n_iv)
-                iv_z[n_iv] = z
-                iv_s[n_iv] = ta + u_prev * span if u_prev > 0.0 else ta
-                iv_e[n_iv] = ta + u * span if u < 1.0 else tb
-                n_iv += 1
-            state = not state
-            u_prev = u
+        if not known:
+            iv_z, iv_s, iv_e, n_iv = _zone_intervals(z, False, c0, c1, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv_e, n_iv)
+        c0 = c1
+    return iv_z, iv_s, iv_e, n_iv
+
+
+@numba.njit(cache=True)
+def _zone_intervals(z, known, c0, c1, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv_e, n_iv):
+    """Intervals of one zone on a piece, from its state at the known end and
+    its crossings ``cbuf_u[c0:c1]`` (sorted)."""
+    ncz = c1 - c0
+    state = known if from_start else (known != (ncz % 2 == 1))
+    span = tb - ta
+    u_prev = 0.0
+    for k in range(ncz + 1):
+        u = cbuf_u[c0 + k] if k < ncz else 1.0
+        if state and u > u_prev:
+            if n_iv >= len(iv_s):
+                iv_z, iv_s, iv_e = _grow(iv_z, n_iv), _grow(iv_s, n_iv), _grow(iv_e, n_iv)
+            iv_z[n_iv] = z
+            iv_s[n_iv] = ta + u_prev * span if u_prev > 0.0 else ta
+            iv_e[n_iv] = ta + u * span if u < 1.0 else tb
+            n_iv += 1
+        state = not state
+        u_prev = u
     return iv_z, iv_s, iv_e, n_iv
 
 

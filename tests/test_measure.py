@@ -1,0 +1,88 @@
+"""Episode evidence measures against independent references (pyproj, shapely)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+
+from skyfence.engine._depth import depths, project
+from skyfence.engine._episodes import _path_lengths
+
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.mark.parametrize("lat0", [0.0, 36.0, 60.0, 75.0])
+def test_projection_distances_match_geodesics(lat0):
+    rng = np.random.default_rng(int(lat0))
+    n = 5000
+    for radius, tol_m in ((50e3, 2.0), (300e3, None)):
+        az = rng.uniform(0, 360, (2, n))
+        r = rng.uniform(0, radius, (2, n))
+        lo1, la1, _ = GEOD.fwd(np.full(n, 10.0), np.full(n, lat0), az[0], r[0])
+        lo2, la2, _ = GEOD.fwd(np.full(n, 10.0), np.full(n, lat0), az[1], r[1])
+        d = np.asarray(GEOD.inv(lo1, la1, lo2, la2)[2])
+        x1, y1 = project(np.asarray(lo1), np.asarray(la1), 10.0, lat0)
+        x2, y2 = project(np.asarray(lo2), np.asarray(la2), 10.0, lat0)
+        err = np.abs(np.hypot(x1 - x2, y1 - y2) - d)
+        if tol_m is not None:
+            assert err.max() < tol_m
+        else:
+            assert (err / np.maximum(d, 1.0)).max() < 5e-4
+
+
+def test_path_lengths_match_geodesics():
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(-179, 179, 200)
+    lat = rng.uniform(-80, 80, 200)
+    az = rng.uniform(0, 360, 200)
+    dist = rng.uniform(10, 20_000, 200)  # up to 20 km steps
+    lon2, lat2, _ = GEOD.fwd(lon, lat, az, dist)
+    lon2 = lon + ((np.asarray(lon2) - lon + 180) % 360 - 180)  # unwrapped, as paths are
+    ptr = np.arange(0, 401, 2)
+    plon = np.stack([lon, lon2], 1).ravel()
+    plat = np.stack([lat, lat2], 1).ravel()
+    got = _path_lengths(ptr, plon, plat)
+    np.testing.assert_allclose(got, dist, rtol=1e-5)
+
+
+def _zone_edges(poly):
+    ring = np.asarray(poly.exterior.coords)
+    return ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]
+
+
+def _reference_depth(poly, lon, lat):
+    """Brute force: dense samples, pyproj AEQD, shapely distance to the boundary."""
+    cx, cy = (lon.min() + lon.max()) / 2, (lat.min() + lat.max()) / 2
+    tr = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={cy} +lon_0={cx} +datum=WGS84", always_xy=True)
+    t = np.linspace(0, 1, 2001)
+    best = 0.0
+    boundary = shapely.transform(poly.exterior, lambda c: np.stack(tr.transform(c[:, 0], c[:, 1]), 1))
+    for i in range(len(lon) - 1):
+        x, y = tr.transform(lon[i] + t * (lon[i + 1] - lon[i]), lat[i] + t * (lat[i + 1] - lat[i]))
+        best = max(best, float(shapely.distance(shapely.points(x, y), boundary).max()))
+    return best
+
+
+def test_depth_of_a_corner_clip_and_a_long_crossing():
+    # a 20 x 20 km-ish square near 46 N; a clip across a corner and a long diagonal
+    sq = shapely.box(8.0, 46.0, 8.26, 46.18)
+    edges = _zone_edges(sq)
+    paths = [
+        (np.array([8.20, 8.27]), np.array([45.99, 46.06])),  # corner clip
+        (np.array([8.0, 8.1, 8.26]), np.array([46.0, 46.09, 46.18])),  # through the middle
+        (np.array([8.05, 8.21]), np.array([46.09, 46.09])),  # parallel to two sides
+    ]
+    clipped = []
+    for lon, lat in paths:
+        line = shapely.intersection(shapely.linestrings(np.stack([lon, lat], 1)), sq)
+        c = np.asarray(line.coords)
+        clipped.append((c[:, 0], c[:, 1]))
+    ptr = np.concatenate([[0], np.cumsum([len(c[0]) for c in clipped])])
+    lon = np.concatenate([c[0] for c in clipped])
+    lat = np.concatenate([c[1] for c in clipped])
+    got = depths(ptr, lon, lat, np.zeros(len(clipped), np.int64), lambda z: edges)
+    for g, (plon, plat) in zip(got, clipped):
+        ref = _reference_depth(sq, plon, plat)
+        assert abs(g - ref) <= max(10.0, 0.005 * ref) + 1.0, (g, ref)

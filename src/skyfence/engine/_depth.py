@@ -12,7 +12,7 @@ Distances are measured in an azimuthal equidistant projection (:func:`project`)
 centred within 0.25 deg of the path: within 2 m of WGS84 geodesic distances
 up to 50 km from the centre, within 0.05 % up to 300 km.  The zone's edges around a centre (a *window*)
 are projected once, put in a uniform grid for nearest-edge queries, and
-reused by every episode near that centre.  A window is widened until it holds
+used by every episode near that centre in one compiled call.  A window is widened until it holds
 every edge nearer to the path than the depth found.  Edges on the
 antimeridian (cuts of zones written in two halves) are not boundary.
 """
@@ -20,7 +20,6 @@ antimeridian (cuts of zones written in two halves) are not boundary.
 from __future__ import annotations
 
 import math
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -87,7 +86,8 @@ class Window:
         xa, ya = project(a0, b0, cx, cy)
         xb, yb = project(a1, b1, cx, cy)
         self.edges = np.ascontiguousarray(np.stack([xa, ya, xb, yb]), dtype=np.float64)
-        self.grid = _build_grid(self.edges)
+        self.fine = _build_grid(self.edges, 1)
+        self.coarse = _build_grid(self.edges, 8)
 
     def covered(self, lon, lat) -> float:
         """A lower bound (m) on the distance from the path to any edge outside."""
@@ -115,8 +115,6 @@ def depths(ptr, lon, lat, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
     cx = np.round(lo + hi) / 2  # centres on a 0.5-degree grid
     cy = np.round(la + lb) / 2
     pending = np.arange(n)
-    windows: dict = {}
-    lock = threading.Lock()
     for w in WINDOWS:
         if len(pending) == 0:
             break
@@ -130,20 +128,14 @@ def depths(ptr, lon, lat, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
         def measure(eps, w=w):
             """Depths of one group of episodes; returns those needing a wider window."""
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
-            key = (z, x0, y0, w)
-            with lock:
-                win = windows.get(key)
-            if win is None:
-                win = Window(*zone_edges(z), x0, y0, w)
-                with lock:
-                    windows[key] = win
+            win = Window(*zone_edges(z), x0, y0, w)  # one group per (zone, centre, width)
             if win.empty:
                 return list(eps) if w != WINDOWS[-1] else []
             sub_ptr = np.concatenate([[0], np.cumsum(ptr[eps + 1] - ptr[eps])])
             idx = np.concatenate([np.arange(ptr[e], ptr[e + 1]) for e in eps])
             px, py = project(lon[idx], lat[idx], x0, y0)
             best = np.empty(len(eps))
-            _bnb_batch(sub_ptr, px, py, win.edges, *win.grid, TOL_M, TOL_REL, best)
+            _bnb_batch(sub_ptr, px, py, win.edges, win.fine, win.coarse, TOL_M, TOL_REL, best)
             retry = []
             for k, e in enumerate(eps):
                 s = slice(ptr[e], ptr[e + 1])
@@ -163,7 +155,7 @@ def depths(ptr, lon, lat, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _build_grid(edges):
+def _build_grid(edges, coarsen):
     """Uniform grid over projected edges: (x0, y0, cell, nx, ny, ptr, ids, skip)."""
     ne = edges.shape[1]
     xmin = min(edges[0].min(), edges[2].min())
@@ -171,7 +163,7 @@ def _build_grid(edges):
     ymin = min(edges[1].min(), edges[3].min())
     ymax = max(edges[1].max(), edges[3].max())
     span = max(xmax - xmin, ymax - ymin, 1.0)
-    ncell = max(1, min(1024, int(math.sqrt(ne / 2.0)) + 1))
+    ncell = max(1, min(1024, int(4.0 * math.sqrt(ne)) + 1)) // coarsen + 1
     cell = span / ncell
     nx = int((xmax - xmin) / cell) + 1
     ny = int((ymax - ymin) / cell) + 1
@@ -244,6 +236,28 @@ def _seg_dist(px, py, ax, ay, bx, by):
     return math.sqrt(qx * qx + qy * qy)
 
 
+@numba.njit(cache=True, inline="always")
+def _box_dist(px, py, x0, y0, x1, y1):
+    dx = max(x0 - px, 0.0, px - x1)
+    dy = max(y0 - py, 0.0, py - y1)
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@numba.njit(cache=True)
+def _nearest2(px, py, edges, fine, coarse):
+    """Distance from (px, py) to the nearest edge: on the fine grid near the
+    boundary, on the coarse one (8x cells) far from it, where the fine grid
+    would have too many empty rings to search.  Cells farther than the best
+    distance found are skipped."""
+    xmin, ymin, cell, nx, ny, ptr, ids, skip = fine
+    ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
+    cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
+    if skip[cj * nx + ci] <= 8:
+        return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip)
+    xmin, ymin, cell, nx, ny, ptr, ids, skip = coarse
+    return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip)
+
+
 @numba.njit(cache=True)
 def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
     """Distance from (px, py) to the nearest edge: ring search on the grid,
@@ -259,20 +273,32 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
             step = 1 if (j == cj - r or j == cj + r) else 2 * r
             i = ci - r
             while i <= ci + r:
-                if 0 <= i < nx:
-                    c = j * nx + i
+                c = j * nx + i
+                if 0 <= i < nx and ptr[c + 1] > ptr[c] and _box_dist(
+                    px, py, xmin + i * cell, ymin + j * cell, xmin + (i + 1) * cell, ymin + (j + 1) * cell
+                ) < best:
                     for q in range(ptr[c], ptr[c + 1]):
                         e = ids[q]
                         d = _seg_dist(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
                         if d < best:
                             best = d
                 i += step if step > 0 else 1
-        # every edge not seen yet lies outside the box of rings 0..r
+        # every edge not seen yet lies in the grid but outside the box of rings 0..r
         bx0 = xmin + (ci - r) * cell
         bx1 = xmin + (ci + r + 1) * cell
         by0 = ymin + (cj - r) * cell
         by1 = ymin + (cj + r + 1) * cell
-        inner = min(px - bx0, bx1 - px, py - by0, by1 - py)
+        gx1 = xmin + nx * cell
+        gy1 = ymin + ny * cell
+        inner = np.inf
+        if bx0 > xmin:
+            inner = min(inner, _box_dist(px, py, xmin, ymin, bx0, gy1))
+        if bx1 < gx1:
+            inner = min(inner, _box_dist(px, py, bx1, ymin, gx1, gy1))
+        if by0 > ymin:
+            inner = min(inner, _box_dist(px, py, xmin, ymin, gx1, by0))
+        if by1 < gy1:
+            inner = min(inner, _box_dist(px, py, xmin, by1, gx1, gy1))
         if best <= inner:
             break
     return best
@@ -294,7 +320,7 @@ def _point_at(x, y, cum, a, b, s):
 
 
 @numba.njit(cache=True, nogil=True)
-def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip, tol, rel, out):
+def _bnb_batch(ptr, x, y, edges, fine, coarse, tol, rel, out):
     """Branch and bound on arc length along each path (see module docstring)."""
     cum = np.empty(len(x))
     for k in range(len(ptr) - 1):
@@ -312,7 +338,7 @@ def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip, tol,
         for j in range(n0 + 1):
             s = total * j / n0 if n0 else 0.0
             px, py = _point_at(x, y, cum, a, b, s)
-            d = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip)
+            d = _nearest2(px, py, edges, fine, coarse)
             best = max(best, d)
             if j > 0:
                 if top >= stack.shape[0]:
@@ -329,7 +355,7 @@ def _bnb_batch(ptr, x, y, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip, tol,
                 continue
             sm = (s0 + s1) / 2.0
             px, py = _point_at(x, y, cum, a, b, sm)
-            dm = _nearest(px, py, edges, xmin, ymin, cell, nx, ny, gptr, ids, skip)
+            dm = _nearest2(px, py, edges, fine, coarse)
             best = max(best, dm)
             if top + 2 > stack.shape[0]:
                 st2 = np.empty((2 * stack.shape[0], 4))

@@ -3,13 +3,13 @@ path inside the zone reaches.
 
 Distance to the boundary is 1-Lipschitz along a path, so between two samples
 ``L`` apart (in arc length) with distances ``d1``, ``d2`` nothing exceeds
-``(d1 + d2 + L) / 2``.  A branch and bound over arc length, from 17 evenly
-spaced samples, halves the pieces whose bound beats the best sample by more
+``(d1 + d2 + L) / 2``.  A branch and bound over (geodesic) arc length, from
+the two ends and the middle, halves the pieces whose bound beats the best sample by more
 than ``max(TOL_M, TOL_REL * best)`` until none is left: the result is within
 10 m or 0.5 % (whichever is larger) of the true maximum.
 
 Distances are measured in an azimuthal equidistant projection (:func:`project`)
-centred within 0.25 deg of the path: within 2 m of WGS84 geodesic distances
+centred within 0.5 deg of the path's centre: within 2 m of WGS84 geodesic distances
 up to 50 km from the centre, within 0.05 % up to 300 km.  The zone's edges around a centre (a *window*)
 are projected once, put in a uniform grid for nearest-edge queries, and
 used by every episode near that centre in one compiled call.  A window is widened until it holds
@@ -34,6 +34,27 @@ A_WGS84 = 6378137.0
 E2_WGS84 = 0.00669437999014
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _frame(lon0, lat0):
+    p0 = math.radians(lat0)
+    s0, c0 = math.sin(p0), math.cos(p0)
+    w = math.sqrt(1.0 - E2_WGS84 * s0 * s0)
+    return lon0, s0, c0, A_WGS84 / w, A_WGS84 * (1.0 - E2_WGS84) / (w * w * w)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _project1(lon, lat, frame):
+    lon0, s0, c0, n_rad, m_rad = frame
+    p = math.radians(lat)
+    dl = math.radians(lon - lon0)
+    sp, cp, cd = math.sin(p), math.cos(p), math.cos(dl)
+    u = cp * math.sin(dl)
+    v = c0 * sp - s0 * cp * cd
+    c = math.atan2(math.hypot(u, v), s0 * sp + c0 * cp * cd)
+    k = 1.0 if c < 1e-12 else c / math.sin(c)
+    return n_rad * k * u, m_rad * k * v
+
+
 @numba.njit(cache=True, nogil=True)
 def project(lon, lat, lon0, lat0):
     """Azimuthal equidistant projection centred on (lon0, lat0), in metres.
@@ -44,23 +65,11 @@ def project(lon, lat, lon0, lat0):
     50 km of the centre are within 2 m of WGS84 geodesic distances, within
     0.05 % up to 300 km (checked against pyproj.Geod in the tests).
     """
-    p0 = math.radians(lat0)
-    s0, c0 = math.sin(p0), math.cos(p0)
-    w = math.sqrt(1.0 - E2_WGS84 * s0 * s0)
-    n_rad = A_WGS84 / w
-    m_rad = A_WGS84 * (1.0 - E2_WGS84) / (w * w * w)
+    frame = _frame(lon0, lat0)
     x = np.empty(len(lon))
     y = np.empty(len(lon))
     for i in range(len(lon)):
-        p = math.radians(lat[i])
-        dl = math.radians(lon[i] - lon0)
-        sp, cp, cd = math.sin(p), math.cos(p), math.cos(dl)
-        u = cp * math.sin(dl)
-        v = c0 * sp - s0 * cp * cd
-        c = math.atan2(math.hypot(u, v), s0 * sp + c0 * cp * cd)
-        k = 1.0 if c < 1e-12 else c / math.sin(c)
-        x[i] = n_rad * k * u
-        y[i] = m_rad * k * v
+        x[i], y[i] = _project1(lon[i], lat[i], frame)
     return x, y
 
 
@@ -89,31 +98,35 @@ class Window:
         self.fine = _build_grid(self.edges, 1)
         self.coarse = _build_grid(self.edges, 8)
 
-    def covered(self, lon, lat) -> float:
-        """A lower bound (m) on the distance from the path to any edge outside."""
+    def covered(self, lo, hi, la, lb) -> np.ndarray:
+        """Lower bounds (m) on the distance from paths with these bounds to any
+        edge outside the window."""
         if self.w >= WINDOWS[-1]:
-            return float("inf")
-        dlat = min(self.cy + self.w - lat.max(), lat.min() - (self.cy - self.w)) * 110_000.0
-        coslat = math.cos(math.radians(min(89.0, max(abs(lat.min()), abs(lat.max())))))
-        dlon = min(self.cx + self.wlon - lon.max(), lon.min() - (self.cx - self.wlon)) * 111_000.0 * coslat
-        return max(0.0, min(dlat, dlon) * 0.99)
+            return np.full(len(lo), np.inf)
+        dlat = np.minimum(self.cy + self.w - lb, la - (self.cy - self.w)) * 110_000.0
+        coslat = np.cos(np.radians(np.minimum(89.0, np.maximum(np.abs(la), np.abs(lb)))))
+        dlon = np.minimum(self.cx + self.wlon - hi, lo - (self.cx - self.wlon)) * 111_000.0 * coslat
+        return np.maximum(0.0, np.minimum(dlat, dlon) * 0.99)
 
 
-def depths(ptr, lon, lat, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
+def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
+    ``cum`` is the geodesic length along each path from its start (m);
     ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``.
     Paths sharing a window are measured in one compiled call; groups of
     paths run on ``n_threads`` threads (the compiled parts release the GIL).
     """
     n = len(zone)
     out = np.full(n, np.nan)
-    lo = np.minimum.reduceat(lon, ptr[:-1]) if n else lon
-    hi = np.maximum.reduceat(lon, ptr[:-1]) if n else lon
-    la = np.minimum.reduceat(lat, ptr[:-1]) if n else lat
-    lb = np.maximum.reduceat(lat, ptr[:-1]) if n else lat
-    cx = np.round(lo + hi) / 2  # centres on a 0.5-degree grid
-    cy = np.round(la + lb) / 2
+    if n == 0:
+        return out
+    lo = np.minimum.reduceat(lon, ptr[:-1])
+    hi = np.maximum.reduceat(lon, ptr[:-1])
+    la = np.minimum.reduceat(lat, ptr[:-1])
+    lb = np.maximum.reduceat(lat, ptr[:-1])
+    cx = np.round((lo + hi) / 2)  # centres on a 1-degree grid
+    cy = np.round((la + lb) / 2)
     pending = np.arange(n)
     for w in WINDOWS:
         if len(pending) == 0:
@@ -130,27 +143,19 @@ def depths(ptr, lon, lat, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
             win = Window(*zone_edges(z), x0, y0, w)  # one group per (zone, centre, width)
             if win.empty:
-                return list(eps) if w != WINDOWS[-1] else []
-            sub_ptr = np.concatenate([[0], np.cumsum(ptr[eps + 1] - ptr[eps])])
-            idx = np.concatenate([np.arange(ptr[e], ptr[e + 1]) for e in eps])
-            px, py = project(lon[idx], lat[idx], x0, y0)
+                return eps if w != WINDOWS[-1] else eps[:0]
             best = np.empty(len(eps))
-            _bnb_batch(sub_ptr, px, py, win.edges, win.fine, win.coarse, TOL_M, TOL_REL, best)
-            retry = []
-            for k, e in enumerate(eps):
-                s = slice(ptr[e], ptr[e + 1])
-                if best[k] <= win.covered(lon[s], lat[s]):
-                    out[e] = best[k]
-                else:
-                    retry.append(e)
-            return retry
+            _bnb_batch(ptr, lon, lat, cum, eps, x0, y0, win.edges, win.fine, win.coarse, TOL_M, TOL_REL, best)
+            ok = best <= win.covered(lo[eps], hi[eps], la[eps], lb[eps])
+            out[eps[ok]] = best[ok]
+            return eps[~ok]
 
         if n_threads > 1 and len(groups) > 1:
             with ThreadPoolExecutor(n_threads) as pool:
                 results = list(pool.map(measure, groups))
         else:
             results = [measure(g) for g in groups]
-        pending = np.array([e for r in results for e in r], dtype=np.int64)
+        pending = np.concatenate(results) if results else pending[:0]
     return out
 
 
@@ -163,7 +168,7 @@ def _build_grid(edges, coarsen):
     ymin = min(edges[1].min(), edges[3].min())
     ymax = max(edges[1].max(), edges[3].max())
     span = max(xmax - xmin, ymax - ymin, 1.0)
-    ncell = max(1, min(1024, int(4.0 * math.sqrt(ne)) + 1)) // coarsen + 1
+    ncell = max(1, min(1024, int(2.0 * math.sqrt(ne)) + 1)) // coarsen + 1
     cell = span / ncell
     nx = int((xmax - xmin) / cell) + 1
     ny = int((ymax - ymin) / cell) + 1
@@ -305,8 +310,8 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
 
 
 @numba.njit(cache=True, inline="always")
-def _point_at(x, y, cum, a, b, s):
-    """The point at arc length ``s`` along the polyline ``a..b-1``."""
+def _point_at(lon, lat, cum, a, b, s):
+    """The point at arc length ``s`` along the path ``a..b-1`` (lon, lat)."""
     lo, hi = a, b - 1
     while hi - lo > 1:  # cum[lo] <= s < cum[hi]
         mid = (lo + hi) // 2
@@ -316,35 +321,31 @@ def _point_at(x, y, cum, a, b, s):
             hi = mid
     seg = cum[hi] - cum[lo]
     f = 0.0 if seg <= 0.0 else min(1.0, max(0.0, (s - cum[lo]) / seg))
-    return x[lo] + f * (x[hi] - x[lo]), y[lo] + f * (y[hi] - y[lo])
+    return lon[lo] + f * (lon[hi] - lon[lo]), lat[lo] + f * (lat[hi] - lat[lo])
 
 
 @numba.njit(cache=True, nogil=True)
-def _bnb_batch(ptr, x, y, edges, fine, coarse, tol, rel, out):
-    """Branch and bound on arc length along each path (see module docstring)."""
-    cum = np.empty(len(x))
-    for k in range(len(ptr) - 1):
-        a, b = ptr[k], ptr[k + 1]
-        cum[a] = 0.0
-        for i in range(a + 1, b):
-            cum[i] = cum[i - 1] + math.hypot(x[i] - x[i - 1], y[i] - y[i - 1])
+def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, rel, out):
+    """Branch and bound on arc length along paths ``eps`` (see module docstring).
+
+    Only the sampled points are projected, so long paths cost no more than
+    their samples."""
+    frame = _frame(lon0, lat0)
+    stack = np.empty((64, 4))
+    for k in range(len(eps)):
+        a, b = ptr[eps[k]], ptr[eps[k] + 1]
         total = cum[b - 1]
-        # a work stack of pieces (s0, d0, s1, d1)
-        stack = np.empty((64, 4))
         top = 0
         best = 0.0
-        n0 = 16 if total > 0.0 else 0
+        n0 = 2 if total > 0.0 else 0
         s_prev, d_prev = 0.0, 0.0
         for j in range(n0 + 1):
             s = total * j / n0 if n0 else 0.0
-            px, py = _point_at(x, y, cum, a, b, s)
+            plon, plat = _point_at(lon, lat, cum, a, b, s)
+            px, py = _project1(plon, plat, frame)
             d = _nearest2(px, py, edges, fine, coarse)
             best = max(best, d)
             if j > 0:
-                if top >= stack.shape[0]:
-                    st2 = np.empty((2 * stack.shape[0], 4))
-                    st2[:top] = stack[:top]
-                    stack = st2
                 stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = s_prev, d_prev, s, d
                 top += 1
             s_prev, d_prev = s, d
@@ -354,7 +355,8 @@ def _bnb_batch(ptr, x, y, edges, fine, coarse, tol, rel, out):
             if (d0 + d1 + (s1 - s0)) / 2.0 <= best + max(tol, rel * best):
                 continue
             sm = (s0 + s1) / 2.0
-            px, py = _point_at(x, y, cum, a, b, sm)
+            plon, plat = _point_at(lon, lat, cum, a, b, sm)
+            px, py = _project1(plon, plat, frame)
             dm = _nearest2(px, py, edges, fine, coarse)
             best = max(best, dm)
             if top + 2 > stack.shape[0]:

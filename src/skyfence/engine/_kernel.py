@@ -242,6 +242,25 @@ def _zone_intervals(z, known, c0, c1, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv
 
 
 @numba.njit(cache=True)
+def _same_pure_cells(x0, y0, x1, y1, c0, g, cellbuf):
+    """True when every cell the segment's box meets is edge-free and lists
+    the same zones as ``c0`` (so nothing is crossed between them)."""
+    top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
+    ncell, buf = cells_in_box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), top_off, top_n, RES, cellbuf)
+    if ncell > len(cellbuf):
+        return False
+    n0 = ent_ptr[c0 + 1] - ent_ptr[c0]
+    for k in range(ncell):
+        c = buf[k]
+        if not cell_pure[c] or ent_ptr[c + 1] - ent_ptr[c] != n0:
+            return False
+        for j in range(n0):
+            if ent_zone[ent_ptr[c] + j] != ent_zone[ent_ptr[c0] + j]:
+                return False
+    return True
+
+
+@numba.njit(cache=True)
 def _emit(oi, of, n, track, zone, s0, t0, s1, t1, b0, b1):
     """Append one episode to the output (grown as needed); return new count."""
     if n >= oi.shape[0]:
@@ -308,8 +327,12 @@ def detect_kernel(lon, lat, alt_fl, alt_msl, start, g, zlo, zup, zlo_kind, zup_k
                 x1 += 360.0
             n_iv = 0
             c0 = cell_of(x0, y0, top_off, top_n, RES)
-            if -180.0 <= x1 <= 180.0 and cell_pure[c0] and cell_of(x1, y1, top_off, top_n, RES) == c0:
-                # fast path: both fixes in one cell that no edge crosses
+            fast = False
+            if -180.0 <= x1 <= 180.0 and cell_pure[c0]:
+                c1 = cell_of(x1, y1, top_off, top_n, RES)
+                fast = c1 == c0 or (cell_pure[c1] and _same_pure_cells(x0, y0, x1, y1, c0, g, cellbuf))
+            if fast:
+                # fast path: the segment meets only edge-free cells covered by the same zones
                 for j in range(ent_ptr[c0], ent_ptr[c0 + 1]):
                     if n_iv >= len(iv_s):
                         iv_z, iv_s, iv_e = _grow(iv_z, n_iv), _grow(iv_s, n_iv), _grow(iv_e, n_iv)

@@ -76,6 +76,7 @@ def classify(lon, lat, zones: list[Zone]):
     lat = np.ascontiguousarray(lat, dtype=np.float64)
     out = np.empty(len(lon), np.int32)
     grid = load_or_build(zones).grid
+
     def run(a: int, b: int):
         _classify(lon[a:b], lat[a:b], grid, out[a:b])
 

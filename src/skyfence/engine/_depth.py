@@ -73,6 +73,23 @@ def project(lon, lat, lon0, lat0):
     return x, y
 
 
+PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
+
+
+def _split_long(edges):
+    """Edges (straight in lon/lat) cut into pieces of at most ``PIECE_DEG``,
+    so that each piece stays straight in the projection to within a metre."""
+    a0, b0, a1, b1 = edges
+    n = np.maximum(1, np.ceil(np.maximum(np.abs(a1 - a0), np.abs(b1 - b0)) / PIECE_DEG)).astype(np.int64)
+    if (n == 1).all():
+        return a0, b0, a1, b1
+    k = np.repeat(np.arange(len(n)), n)
+    j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    f0, f1 = j / n[k], (j + 1) / n[k]
+    return (a0[k] + f0 * (a1[k] - a0[k]), b0[k] + f0 * (b1[k] - b0[k]),
+            a0[k] + f1 * (a1[k] - a0[k]), b0[k] + f1 * (b1[k] - b0[k]))  # fmt: skip
+
+
 class Window:
     """A zone's edges near a centre, projected and gridded."""
 
@@ -91,7 +108,7 @@ class Window:
         self.empty = not sel
         if self.empty:
             return
-        a0, b0, a1, b1 = (np.concatenate(c) for c in zip(*sel))
+        a0, b0, a1, b1 = _split_long((np.concatenate(c) for c in zip(*sel)))
         xa, ya = project(a0, b0, cx, cy)
         xb, yb = project(a1, b1, cx, cy)
         self.edges = np.ascontiguousarray(np.stack([xa, ya, xb, yb]), dtype=np.float64)

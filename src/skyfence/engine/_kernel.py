@@ -17,7 +17,16 @@ import numpy as np
 
 from ._index import BARO, EPS, OPEN, RES, cell_of, cells_in_box
 
-MAXZ = 256  # zones handled at once on one segment
+
+
+@numba.njit(cache=True)
+def _max_overlap(ent_ptr):
+    """Most zones any cell lists: a bound on the zones holding one point, and
+    on the episodes open at once on a track."""
+    m = 1
+    for c in range(len(ent_ptr) - 1):
+        m = max(m, ent_ptr[c + 1] - ent_ptr[c])
+    return m
 
 
 @numba.njit(cache=True, inline="always")
@@ -70,7 +79,7 @@ def classify(lon, lat, g, result):
     previous answer: on tracks in time order most fixes take that path.
     """
     top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
-    buf = np.empty(MAXZ, np.int32)
+    buf = np.empty(_max_overlap(ent_ptr), np.int32)
     last_cell = -1
     last = -1
     for i in range(len(lon)):
@@ -296,10 +305,11 @@ def detect_kernel(lon, lat, alt_fl, alt_msl, start, g, zlo, zup, zlo_kind, zup_k
     of = np.empty((1024, 2), np.float64)
     nep = 0
     # episodes open on the current track: (zone, seg0, entry_observed), t0
-    op_i = np.empty((MAXZ, 3), np.int64)
-    op_t = np.empty(MAXZ, np.float64)
-    op_seen = np.empty(MAXZ, np.bool_)
-    zbuf = np.empty(MAXZ, np.int32)
+    maxz = _max_overlap(ent_ptr)  # no point is in more zones than its cell lists
+    op_i = np.empty((maxz, 3), np.int64)
+    op_t = np.empty(maxz, np.float64)
+    op_seen = np.empty(maxz, np.bool_)
+    zbuf = np.empty(maxz, np.int32)
     cbuf_e = np.empty(256, np.int64)
     cbuf_z = np.empty(256, np.int32)
     cbuf_u = np.empty(256, np.float64)
@@ -373,8 +383,6 @@ def detect_kernel(lon, lat, alt_fl, alt_msl, start, g, zlo, zup, zlo_kind, zup_k
                     if o >= 0:  # left at fix i, back in later on this segment
                         oi, of, nep = _emit(oi, of, nep, k, z, op_i[o, 1], op_t[o], i, 0.0, op_i[o, 2], 1)
                         nop = _drop(op_i, op_t, op_seen, o, nop)
-                    if nop >= MAXZ:
-                        continue  # more zones overlap here than MAXZ: the excess is ignored
                     o = nop
                     op_i[o, 0], op_i[o, 1], op_i[o, 2] = z, i, 0 if (i == a and s == 0.0) else 1
                     op_t[o], op_seen[o] = s, True

@@ -56,12 +56,13 @@ def detect_prepared(tracks: Tracks, zones: list[Zone], *, max_gap: float = 60.0,
         return oi, of
 
     # split tracks into one range per thread, balanced by fixes
-    cuts = np.searchsorted(prep.start, np.linspace(0, prep.start[-1], threads() + 1))
+    n_threads = threads()
+    cuts = np.searchsorted(prep.start, np.linspace(0, prep.start[-1], n_threads + 1))
     cuts[0], cuts[-1] = 0, prep.n_tracks
     parts = _parallel(run, np.unique(cuts))
     oi = np.concatenate([p[0] for p in parts])
     of = np.concatenate([p[1] for p in parts])
-    return episodes_table(prep, zones, index, oi, of, paths, threads()), prep
+    return episodes_table(prep, zones, index, oi, of, paths, n_threads), prep
 
 
 def classify(lon, lat, zones: list[Zone]):

@@ -85,16 +85,18 @@ def _ranges(first, last, alt, geo_used, out_min, out_max, out_geo, out_baro):
         out_min[j], out_max[j], out_geo[j], out_baro[j] = lo, hi, g, br
 
 
+def wrap_lon(x):
+    """Longitudes (or longitude differences) folded into [-180, 180)."""
+    return (x + 180.0) % 360.0 - 180.0
+
+
 def _interp(values, seg, t, wrap=False):
+    """``values`` at position ``(seg, t)`` of the fixes; ``wrap`` for longitudes."""
     nxt = np.minimum(seg + 1, len(values) - 1)
     v0, v1 = values[seg], values[nxt]
-    d = v1 - v0
-    if wrap:
-        d = (d + 180.0) % 360.0 - 180.0
+    d = wrap_lon(v1 - v0) if wrap else v1 - v0
     out = np.where(t == 0.0, v0, v0 + t * d)
-    if wrap:
-        out = (out + 180.0) % 360.0 - 180.0
-    return out
+    return wrap_lon(out) if wrap else out
 
 
 def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, paths: bool = False,
@@ -118,7 +120,8 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     amin, amax = np.empty(ne), np.empty(ne)
     g_used, b_used = np.empty(ne, bool), np.empty(ne, bool)
     _ranges(first, last, prep.alt_fl, prep.geo_used, amin, amax, g_used, b_used)
-    for v in (_interp(prep.alt_fl, s0, t0), _interp(prep.alt_fl, s1, t1)):
+    entry_alt, exit_alt = _interp(prep.alt_fl, s0, t0), _interp(prep.alt_fl, s1, t1)
+    for v in (entry_alt, exit_alt):
         amin = np.fmin(amin, v)
         amax = np.fmax(amax, v)
     amin[~np.isfinite(amin)] = np.nan
@@ -132,7 +135,7 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     callsign = names[code] if ne else np.empty(0, object)
     lengths, depths, path_list = _measure(
         tr, index, zone, first, last, entry_lon, entry_lat, exit_lon, exit_lat,
-        prep.alt_fl if paths else None, _interp(prep.alt_fl, s0, t0), _interp(prep.alt_fl, s1, t1), n_threads,
+        prep.alt_fl if paths else None, entry_alt, exit_alt, n_threads,
     )  # fmt: skip
     zarr = np.array([z.id for z in zones] + [""], dtype=object)
     limited = np.array([z.has_vertical_limits for z in zones] + [False])
@@ -194,7 +197,7 @@ def episode_paths(tr, first, last, elon, elat, xlon, xlat):
     lon = np.where(pos == 0, elon[ep], np.where(is_end, xlon[ep], tr.lon[safe] if len(tr) else 0.0))
     lat = np.where(pos == 0, elat[ep], np.where(is_end, xlat[ep], tr.lat[safe] if len(tr) else 0.0))
     step = np.diff(lon, prepend=lon[:1] if len(lon) else lon)
-    step = (step + 180.0) % 360.0 - 180.0
+    step = wrap_lon(step)
     step[ptr[:-1][count > 0]] = 0.0
     lon = np.repeat(lon[ptr[:-1]], count) + _segment_cumsum(step, ptr)
     return ptr, lon, lat, fix
@@ -251,7 +254,6 @@ def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xa
         h = alt[np.where(fix < 0, 0, fix)]
         h[ptr[:-1]] = ealt
         h[ptr[1:] - 1] = xalt
-        wrapped = (lon + 180.0) % 360.0 - 180.0
-        pts = np.stack([wrapped, lat, h], 1)
+        pts = np.stack([wrap_lon(lon), lat, h], 1)
         paths = [pts[ptr[j] : ptr[j + 1]].tolist() for j in range(ne)]
     return lengths, dep, paths

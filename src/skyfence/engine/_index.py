@@ -87,10 +87,6 @@ class ZoneIndex:
             self.ex0, self.ey0, self.ex1, self.ey1,
         )  # fmt: skip
 
-    @property
-    def n_cells(self) -> int:
-        return len(self.cell_pure)
-
 
 def normalize_lon(geom):
     """Fold a lon/lat geometry written beyond ±180 back into [-180, 180].

@@ -23,7 +23,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "groundspeed_kt, track_deg, vertical_rate_fpm, callsign) to a file column")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "iso"), help="unit of a mapped time column")
     p.add_argument("--altitude-unit", choices=("ft", "m"), help="unit of mapped altitude columns")
-    p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary (and no progress bar) on stderr")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: stream on this machine (default); dask: on a Dask cluster (--scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address for --engine dask, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--batch-rows", type=int, default=1_000_000, metavar="N",
+                   help="Parquet rows read at a time (default 1000000)")
 
 
 def parse_columns(items: list[str]) -> dict[str, str] | None:
@@ -51,18 +57,62 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
-    parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
-             for src in args.tracks]  # fmt: skip
-    tracks = Tracks.concat(parts)
-    episodes, prep = detect_prepared(tracks, zones, max_gap=args.max_gap, paths=args.format == "geojson")
+    if args.batch_rows <= 0:
+        raise ConfigError("--batch-rows must be positive")
+    engine = getattr(args, "engine", "local")
+    if engine == "dask" or args.format != "geojson":
+        episodes, line = _detect_streamed(args, zones, columns, engine)
+    else:  # GeoJSON needs each episode's whole path: tracks read whole
+        parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
+                 for src in args.tracks]  # fmt: skip
+        tracks = Tracks.concat(parts)
+        episodes, prep = detect_prepared(tracks, zones, max_gap=args.max_gap, paths=True)
+        line = None
     fmt = args.format
     if fmt is None and args.output is None and sys.stdout.isatty():
         print(table_text(episodes))
     else:
         write(episodes, fmt or "jsonl", args.output)
     if not args.quiet:
-        print(summary(tracks, prep, episodes, time.perf_counter() - t0), file=sys.stderr)
+        seconds = time.perf_counter() - t0
+        text = summary(tracks, prep, episodes, seconds) if line is None else line(episodes, seconds)
+        print(text, file=sys.stderr)
     return 0
+
+
+def _detect_streamed(args, zones, columns, engine):
+    """Episodes through the streaming engine (or Dask), and the summary maker."""
+    if engine == "dask":
+        if args.format == "geojson":
+            raise ConfigError("--format geojson needs the paths of episodes: use --engine local")
+        if not args.scheduler:
+            raise ConfigError("--engine dask needs --scheduler ADDRESS (a running Dask scheduler)")
+        from .._dask import detect_dask
+
+        episodes, info = detect_dask(args.tracks, zones, args.scheduler, max_gap=args.max_gap, columns=columns,
+                                     time_unit=args.time_unit, altitude_unit=args.altitude_unit,
+                                     batch_rows=args.batch_rows)  # fmt: skip
+    else:
+        if args.scheduler:
+            raise ConfigError("--scheduler is for --engine dask")
+        from .._stream import detect_stream
+
+        episodes, info = detect_stream(args.tracks, zones, max_gap=args.max_gap, columns=columns,
+                                       time_unit=args.time_unit, altitude_unit=args.altitude_unit,
+                                       batch_rows=args.batch_rows, progress=not args.quiet)  # fmt: skip
+
+    def line(episodes, seconds):
+        skipped = dict(info.stats.skipped)
+        if info.duplicates:
+            skipped["duplicate time"] = skipped.get("duplicate time", 0) + info.duplicates
+        parts = [f"{info.stats.rows_read} fixes read"]
+        parts.append("skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped")
+        parts.append(f"{info.n_tracks} tracks")
+        parts.append(f"{episodes.num_rows} episodes")
+        parts.append(f"{seconds:.2f} s")
+        return "skyfence: " + "; ".join(parts)
+
+    return episodes, line
 
 
 def _check_unique(zones) -> None:

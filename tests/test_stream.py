@@ -112,6 +112,9 @@ def test_split_files_and_small_batches_give_the_same_episodes(order, swiss, swis
     write_hive(table, tmp_path, 2_000)
     got, info = detect_stream([str(tmp_path)], swiss_zones, batch_rows=300, flush_rows=4_000, progress=False)
     assert info.stats.rows_read == len(swiss)
+    from skyfence.engine._prepare import prepare
+
+    assert info.n_tracks == prepare(swiss).n_tracks
     spanning = reference.filter(pa.compute.greater(reference.column("duration_s"), 600.0)).num_rows
     assert spanning > 10  # episodes that cross piece, batch and file boundaries
     assert_same(reference, got)

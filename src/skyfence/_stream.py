@@ -279,8 +279,9 @@ class StreamDetector:
         cont = P["cont"] & new_ac
         true_start = brk & ~cont
         gt_first = np.maximum.accumulate(np.where(brk, idx, 0))
-        n_new_tracks = int(true_start.sum())
-        gid = np.where(true_start, self.next_gtid + np.cumsum(true_start) - 1, P["gtid"])
+        fresh = true_start & (P["gtid"] < 0)  # a carried track start keeps its id
+        n_new_tracks = int(fresh.sum())
+        gid = np.where(fresh, self.next_gtid + np.cumsum(fresh) - 1, P["gtid"])
         gtid = gid[gt_first]
         tstart = np.where(true_start, time, P["tstart"])[gt_first]
         self.next_gtid += n_new_tracks

@@ -8,6 +8,7 @@ dataset::
     OUT/date=2026-06-01/hour=01/part-0.parquet
     ...
     OUT/_synth.json                                (parameters and counts)
+    OUT/_flights.csv                               (ground truth: one line per flight)
 
 Each file has the 16 columns of OpenSky's historical state vectors
 (:data:`SCHEMA`; SI units: metres, m/s) and is sorted by ``time``; the parts
@@ -41,6 +42,9 @@ from .._errors import ConfigError, OutputError
 DEFAULT_START = "2026-06-01T00:00:00Z"
 LAYOUT = "date=YYYY-MM-DD/hour=HH/part-N.parquet"
 LAYOUT_VERSION = 1
+MAX_AIRCRAFT = 1_000_000
+MAX_HOURS = 8784
+COMPRESSIONS = ("zstd", "snappy", "lz4", "gzip", "none")
 
 
 def _schema():
@@ -112,6 +116,10 @@ def _resolve(aircraft, hours, fixes, rate):
     for name, v in (("aircraft", aircraft), ("hours", hours), ("fixes", fixes)):
         if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not v > 0 or math.isinf(v)):
             raise ConfigError(f"--{name} {v!r}: must be a positive number")
+    if aircraft is not None and aircraft > MAX_AIRCRAFT:
+        raise ConfigError(f"--aircraft {aircraft!r}: at most {MAX_AIRCRAFT:,}")
+    if hours is not None and hours > MAX_HOURS:
+        raise ConfigError(f"--hours {hours!r}: at most {MAX_HOURS:,} (a year); write longer spans in several runs")
     if not isinstance(rate, int) or isinstance(rate, bool) or rate < 1:
         raise ConfigError(f"--rate {rate!r}: must be a whole number of seconds, at least 1")
     if aircraft is not None and int(aircraft) != aircraft:
@@ -178,7 +186,9 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     aircraft, hours, fixes = _resolve(aircraft, hours, fixes, rate)
     for name, v in (("row_group_rows", row_group_rows), ("file_rows", file_rows)):
         if not isinstance(v, int) or v < 1:
-            raise ConfigError(f"{name} {v!r}: must be a positive whole number")
+            raise ConfigError(f"--{name.replace('_', '-')} {v!r}: must be a positive whole number")
+    if compression not in COMPRESSIONS:
+        raise ConfigError(f"--compression {compression!r}: use one of {', '.join(COMPRESSIONS)}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"--seed {seed!r}: must be a whole number >= 0")
     regions = parse_regions(region)
@@ -200,6 +210,7 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
 
     meter = _Progress(progress, fixes)
     written = 0
+    t_last = t0 - 1
     files: list[str] = []
     writer = None
     writer_key = None
@@ -231,6 +242,8 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
                     writer_key, file_rows_now = key, 0
                     files.append(str(path.relative_to(out)))
                 writer.write_table(table, row_group_size=max(table.num_rows, 1))
+                if table.num_rows:
+                    t_last = table.column("time")[-1].as_py()
                 written += table.num_rows
                 file_rows_now += table.num_rows
                 meter.update(written)
@@ -249,6 +262,8 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
         start=_iso(t0), end=_iso(t1), rate=rate, seed=seed, region=",".join(regions),
         files=files, seconds=time.perf_counter() - t_begin,
     )  # fmt: skip
+    shown = np.flatnonzero(legs.dep < t_last)  # the flights with fixes in the files
+    _write_flights(out / "_flights.csv", legs.take(shown), airports, icao[shown], callsign[shown])
     manifest = {"layout": LAYOUT, "layout_version": LAYOUT_VERSION, "schema": "opensky-state-vectors",
                 "columns": list(COLUMNS), **asdict(summary)}  # fmt: skip
     manifest["seconds"] = round(manifest["seconds"], 3)
@@ -257,6 +272,26 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
 
 
 generate = synth
+
+
+def _write_flights(path: Path, legs, airports, icao, callsign) -> None:
+    """The ground truth: one line per flight (leg) airborne at some moment of the window."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    table = pa.table({
+        "icao24": icao, "callsign": np.char.rstrip(callsign),
+        "origin": airports.iata[legs.origin], "destination": airports.iata[legs.dest],
+        "origin_icao": airports.icao[legs.origin], "destination_icao": airports.icao[legs.dest],
+        "departure": pa.array((legs.dep * 1000).round().astype("datetime64[ms]"), pa.timestamp("ms", "UTC")),
+        "arrival": pa.array((legs.arr * 1000).round().astype("datetime64[ms]"), pa.timestamp("ms", "UTC")),
+        "distance_km": np.round(legs.length / 1000.0, 3),
+        "cruise_ft": np.round(legs.hcr / 0.3048).astype(np.int64),
+        "cruise_groundspeed_kt": np.round(legs.vcr * 3600 / 1852, 1),
+        "aircraft_class": np.array(["turboprop", "narrow-body", "wide-body"])[legs.cls],
+        "squawk": np.char.zfill(legs.squawk.astype(str), 4),
+    })  # fmt: skip
+    pcsv.write_csv(table, path)
 
 
 def _iso(t: float) -> str:
@@ -274,7 +309,7 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
             for e in entries:
                 if e.is_dir() and e.name.startswith("date="):
                     shutil.rmtree(e)
-                elif e.name == "_synth.json":
+                elif e.name in ("_synth.json", "_flights.csv"):
                     e.unlink()
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ departure), so the output needs no sort.  All randomness per row comes from a
 counter-based hash of (seed, leg, step), so a row is the same whatever the
 block size or the number of threads.
 
-A state vector says where the aircraft was at ``lastposupdate``, up to 1 s
+A state vector says where the aircraft was at ``lastposupdate``, up to 0.9 s
 before ``time`` (OpenSky's snapshot time); ``lastcontact`` lies between
 the two.  Small noise: position about 2 m, velocity 0.3 m/s, heading 0.1°,
 vertical rate quantised to 64 ft/min and altitudes to 25 ft as ADS-B reports
@@ -98,7 +98,7 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 cursor[k - a] = r + 1
                 key = _mix(leg_key + np.uint64(k) * _C3)
                 t_snap = start + k * rate
-                delay = _unit(key, 0)
+                delay = 0.9 * _unit(key, 0)  # < 1 s: consecutive fixes never share a time
                 tf = round((t_snap - delay) * 1000.0) / 1000.0
                 if tf < dep[j]:
                     tf = dep[j]

@@ -32,6 +32,7 @@ __all__ = [
     "detect",
     "read_tracks",
     "read_zones",
+    "synth",
 ]
 
 _LAZY = {
@@ -42,11 +43,13 @@ _LAZY = {
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "synth": "._synth",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._tracks import Tracks
+    from ._synth import synth
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

@@ -87,10 +87,9 @@ def write_hive(table: pa.Table, root: Path, rows_per_file: int) -> None:
 @pytest.mark.shared
 def test_one_pass_matches_detect(swiss, swiss_zones, reference):
     """The stream over one file is detect() over the whole tracks; only depth
-    and path length of episodes longer than a 10-minute window are measured
+    and path length of episodes longer than a 5-minute window are measured
     per piece (max of depths within the documented tolerance, sum of lengths)."""
     ref = skyfence.detect(swiss, swiss_zones)
-    assert_same(ref, reference, near=())  if False else None  # (noqa) exactness of the rest below
     for name in ref.column_names:
         if name in NEAR + ("source",):
             continue
@@ -115,7 +114,7 @@ def test_split_files_and_small_batches_give_the_same_episodes(order, swiss, swis
     from skyfence.engine._prepare import prepare
 
     assert info.n_tracks == prepare(swiss).n_tracks
-    spanning = reference.filter(pa.compute.greater(reference.column("duration_s"), 600.0)).num_rows
+    spanning = reference.filter(pa.compute.greater(reference.column("duration_s"), 300.0)).num_rows
     assert spanning > 10  # episodes that cross piece, batch and file boundaries
     assert_same(reference, got)
 
@@ -128,11 +127,11 @@ def make(rows, callsigns=("ABC123",)):
 
 
 def crafted() -> Tracks:
-    """Tracks crossing a small zone around 10-minute window boundaries, with a
+    """Tracks crossing a small zone around 5-minute (and 10-minute) window boundaries, with a
     gap starting exactly at a window boundary, a duplicate time across it,
     altitudes missing across it and a callsign heard only after it."""
     rows = []
-    t0 = 1_700_000_400.0  # a multiple of 600
+    t0 = 1_700_000_400.0  # a multiple of 600 (and of the 300 s window)
     for k in range(200):  # aircraft 1: 20 s fixes, flying east through zone Z, alt missing around boundaries
         t = t0 - 1000 + 20 * k
         alt = np.nan if 590 <= (t - t0) % 600 or (t - t0) % 600 <= 40 else 3000 + k

@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "detect_stream",
     "read_tracks",
     "read_zones",
     "synth",
@@ -38,6 +39,7 @@ __all__ = [
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
+    "detect_stream": "._stream",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -48,6 +50,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
+    from ._stream import detect_stream
     from ._tracks import Tracks
     from ._synth import synth
     from .io import read_tracks

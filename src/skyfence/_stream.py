@@ -53,8 +53,9 @@ from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
 from .engine._prepare import Prepared, _fill
 
-WINDOW_S = 600.0  # pieces: fixed UTC windows of 10 minutes
-FLUSH_ROWS = 2_000_000  # fixes gathered before the engine runs
+WINDOW_S = 300.0  # pieces: fixed UTC windows of 5 minutes
+FLUSH_ROWS = 1_000_000  # fixes gathered before the engine runs
+ENGINE_ROWS = 400_000  # fixes per engine call
 
 _POOL = {
     "icao": np.uint32, "time": np.float64, "lat": np.float64, "lon": np.float64,
@@ -327,8 +328,11 @@ class StreamDetector:
             ready &= ps < first_bad[pac]
         run = ready & ~(cin & (ce == ps))
         rp = np.flatnonzero(run)
-        if len(rp):
-            self._run(P, baro, geo, ff, bf, gtid, tstart, last_gt, ps, ce, cin, cont_out, rp, eod)
+        if len(rp):  # in slices of about ENGINE_ROWS fixes: bounded memory for the evidence pass
+            size = np.cumsum(ce[rp] - ps[rp] + 1)
+            cut = np.searchsorted(size, np.arange(1, size[-1] // ENGINE_ROWS + 1) * ENGINE_ROWS)
+            for sl in np.split(rp, np.unique(cut[(cut > 0) & (cut < len(rp))])):
+                self._run(P, baro, geo, ff, bf, gtid, tstart, last_gt, ps, ce, cin, cont_out, sl, eod)
 
         # what was run is dropped; the rest is carried
         keep = idx >= first_bad[ac_no]
@@ -678,6 +682,7 @@ def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_un
     """
     import sys
 
+    _return_freed_memory()
     source = ", ".join(map(str, inputs)) if source is None else source
     opts = dict(columns=columns, time_unit=time_unit, altitude_unit=altitude_unit, batch_rows=batch_rows)
     total, gen = input_batches(inputs, **opts)
@@ -700,6 +705,24 @@ def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_un
     finally:
         if bar is not None:
             bar.close()
+
+
+def _return_freed_memory() -> None:
+    """With glibc, hand large freed blocks back to the system at once: the
+    stream frees arrays of a few MB all the time, which glibc would otherwise
+    keep (its mmap threshold grows up to 32 MB) and the peak RSS would show."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: blocks over 1 MB are mmapped
+        libc.mallopt(-1, 16 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def _bucket(icao: np.ndarray, k: int) -> np.ndarray:

@@ -104,6 +104,14 @@ def _interp(values, seg, t):
 
 
 @numba.njit(cache=True)
+def _is_sorted(icao, time):
+    for i in range(1, len(time)):
+        if icao[i] < icao[i - 1] or (icao[i] == icao[i - 1] and time[i] < time[i - 1]):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
 def _ff_bf(codes, start, ff, bf):
     """Last callsign heard up to each fix, and first heard from it on, per track."""
     for k in range(len(start) - 1):
@@ -252,17 +260,25 @@ class StreamDetector:
 
     def flush(self, eod: bool = False) -> None:
         """Run every piece that is final; with ``eod`` (end of data) all of them."""
-        P = _cat([self.pool, *self.new], _POOL)
+        N = _cat(self.new, _POOL)
         self.new, self.n_new = [], 0
+        if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
+            N = _take(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
+        P = _cat([self.pool, N], _POOL)
+        del N
         n = len(P["icao"])
         if n == 0:
             self._resolve_waiting(None, eod)
             return
-        icao, time = P["icao"], P["time"]
-        order = np.lexsort((time, icao))  # stable: carried fixes (first) win ties
+        # two sorted runs (carried, new): a stable sort by aircraft merges them in
+        # linear time; carried fixes come first among equal times
+        order = np.argsort(P["icao"], kind="stable")
         if not (order[1:] > order[:-1]).all():
             P = _take(P, order)
-            icao, time = P["icao"], P["time"]
+        del order
+        if not _is_sorted(P["icao"], P["time"]):  # late fixes inside the carried window
+            P = _take(P, np.lexsort((P["time"], P["icao"])))
+        icao, time = P["icao"], P["time"]
         dup = np.zeros(n, bool)
         dup[1:] = (icao[1:] == icao[:-1]) & (time[1:] == time[:-1])
         if dup.any():
@@ -347,10 +363,9 @@ class StreamDetector:
         if eod or not len(kept):
             self.pool = _empty(_POOL)
             return
-        is_first = np.zeros(n, bool)
-        is_first[first_bad[first_bad < n]] = True
-        piece_of = np.searchsorted(ps, idx, side="right") - 1
-        cont_new = is_first & cin[piece_of]
+        firsts = first_bad[first_bad < n]
+        cont_new = np.zeros(n, bool)
+        cont_new[firsts] = cin[np.searchsorted(ps, firsts)]  # the first kept fix starts a piece
         self.pool = {
             "icao": icao[kept], "time": time[kept], "lat": P["lat"][kept], "lon": P["lon"][kept],
             "baro": baro[kept], "geo": geo[kept], "cs": ff[kept], "tstart": tstart[kept],

@@ -650,8 +650,7 @@ def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, b
             plan.append(("parquet", fs, files))
             total += count_rows(files, fs)
         else:
-            plan.append(("whole", item, None))
-            total = None if total is None else total  # unknown rows: the bar counts without a total
+            plan.append(("whole", item, None))  # rows unknown: the bar counts without a total
 
     def gen():
         for kind, a, b in plan:

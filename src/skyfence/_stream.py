@@ -286,7 +286,7 @@ class StreamDetector:
             P = _take(P, ~dup)
             icao, time = P["icao"], P["time"]
             n = len(icao)
-        idx = np.arange(n)
+        idx = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # small index arrays: less memory
         new_ac = np.ones(n, bool)
         new_ac[1:] = icao[1:] != icao[:-1]
         tail = np.ones(n, bool)
@@ -300,13 +300,14 @@ class StreamDetector:
         n_new_tracks = int(fresh.sum())
         gid = np.where(fresh, self.next_gtid + np.cumsum(fresh) - 1, P["gtid"])
         gtid = gid[gt_first]
+        del gid
         tstart = np.where(true_start, time, P["tstart"])[gt_first]
         self.next_gtid += n_new_tracks
         self.n_tracks += n_new_tracks
         starts = np.append(np.flatnonzero(brk), n).astype(np.int64)
         baro = _fill(P["baro"], time, starts)
         geo = _fill(P["geo"], time, starts)
-        ac_no = np.cumsum(new_ac) - 1
+        ac_no = np.cumsum(new_ac, dtype=idx.dtype) - 1
         ac_end = np.flatnonzero(tail)[ac_no]
         last_gt = gt_first == gt_first[ac_end]
         final = np.ones(n, bool)
@@ -315,6 +316,7 @@ class StreamDetector:
                 known = ~np.isnan(v)
                 left = np.maximum.accumulate(np.where(known, idx, -1))
                 final &= ~(~known & (left >= gt_first) & last_gt)
+                del known, left
         ff = np.empty(n, np.int32)
         bf = np.empty(n, np.int32)
         _ff_bf(P["cs"], starts, ff, bf)
@@ -324,6 +326,7 @@ class StreamDetector:
         win = np.floor(time / self.window)
         ps_mask = brk.copy()
         ps_mask[1:] |= win[1:] != win[:-1]
+        del win
         ps = np.flatnonzero(ps_mask)
         pe = np.append(ps[1:], n) - 1
         nxt = np.minimum(pe + 1, n - 1)
@@ -583,7 +586,7 @@ class Summary:
         self.regrouped = False
 
 
-def _prefetch(it, depth: int = 2):
+def _prefetch(it, depth: int = 1):
     """Iterate ``it`` in a background thread (reading overlaps computing)."""
     import queue
     import threading

@@ -96,6 +96,12 @@ def _take(d: dict, idx) -> dict:
     return {k: v[idx] for k, v in d.items()}
 
 
+def _take_inplace(d: dict, idx) -> None:
+    """``_take``, column by column, so that only one column is held twice."""
+    for k in list(d):
+        d[k] = d[k][idx]
+
+
 def _interp(values, seg, t):
     """The engine's interpolation at fix position ``(seg, t)`` (no wrapping)."""
     nxt = np.minimum(seg + 1, len(values) - 1)
@@ -265,6 +271,7 @@ class StreamDetector:
         if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
             N = _take(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
         P = _cat([self.pool, N], _POOL)
+        self.pool = _empty(_POOL)  # (its fixes are in P now; set again at the end)
         del N
         n = len(P["icao"])
         if n == 0:
@@ -274,16 +281,16 @@ class StreamDetector:
         # linear time; carried fixes come first among equal times
         order = np.argsort(P["icao"], kind="stable")
         if not (order[1:] > order[:-1]).all():
-            P = _take(P, order)
+            _take_inplace(P, order)
         del order
         if not _is_sorted(P["icao"], P["time"]):  # late fixes inside the carried window
-            P = _take(P, np.lexsort((P["time"], P["icao"])))
+            _take_inplace(P, np.lexsort((P["time"], P["icao"])))
         icao, time = P["icao"], P["time"]
         dup = np.zeros(n, bool)
         dup[1:] = (icao[1:] == icao[:-1]) & (time[1:] == time[:-1])
         if dup.any():
             self.duplicates += int(dup.sum())
-            P = _take(P, ~dup)
+            _take_inplace(P, ~dup)
             icao, time = P["icao"], P["time"]
             n = len(icao)
         idx = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # small index arrays: less memory

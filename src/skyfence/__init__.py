@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputError, OutputError, SkyfenceError, TrackFormatError, ZoneFormatError
+from ._errors import ConfigError, InputError, OutputError, PolicyError, SkyfenceError, TrackFormatError, ZoneFormatError
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,8 @@ __all__ = [
     "InputError",
     "Limit",
     "OutputError",
+    "Policy",
+    "PolicyError",
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
@@ -30,6 +32,8 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "judge",
+    "read_policy",
     "read_tracks",
     "read_zones",
 ]
@@ -42,11 +46,15 @@ _LAZY = {
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "read_policy": ".policy",
+    "judge": ".policy",
+    "Policy": ".policy",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._tracks import Tracks
+    from .policy import Policy, judge, read_policy
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

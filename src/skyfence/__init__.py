@@ -30,7 +30,9 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "identify",
     "read_tracks",
+    "read_watchlist",
     "read_zones",
 ]
 
@@ -42,11 +44,14 @@ _LAZY = {
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "identify": ".identity",
+    "read_watchlist": ".identity",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._tracks import Tracks
+    from .identity import identify, read_watchlist
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

@@ -32,9 +32,11 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "identify",
     "judge",
     "read_policy",
     "read_tracks",
+    "read_watchlist",
     "read_zones",
 ]
 
@@ -49,11 +51,14 @@ _LAZY = {
     "read_policy": ".policy",
     "judge": ".policy",
     "Policy": ".policy",
+    "identify": ".identity",
+    "read_watchlist": ".identity",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._tracks import Tracks
+    from .identity import identify, read_watchlist
     from .policy import Policy, judge, read_policy
     from .io import read_tracks
     from .zones import read_zones

@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="judge every episode under this policy file (TOML): adds verdict, severity, rule, "
                         "identity and incident columns, and the episodes of its warning rings")
     p.add_argument("--incidents", metavar="PATH", help="with --policy: write the incidents here (format from "
-                   "--format or the extension: .jsonl .csv .geojson .parquet)")
+                   "the extension .jsonl .csv .geojson .parquet, else --format, else jsonl)")
     p.add_argument("--warnings", metavar="PATH", help="with --policy: write every repeated ring warning here")
 
 

@@ -216,7 +216,7 @@ class _Reader:
         for k in table:
             if k not in allowed:
                 near = [a for a in allowed if a.replace("_", "") == k.replace("_", "")] or \
-                    [a for a in allowed if _close(a, k)]
+                    [a for a in allowed if _close(a, k)] or [a for a in allowed if a.startswith(k) or k.startswith(a)]
                 hint = f"; did you mean {near[0]!r}?" if near else f"; known keys: {', '.join(allowed)}"
                 raise self.err(path + (k,), f"unknown key{hint}")
 

@@ -391,3 +391,21 @@ def test_key_lines() -> None:
     lines = key_lines(text)
     assert lines[("a", "x")] == 2 and lines[("b", 0, "y", 0)] == 5 and lines[("b", 0, "y", 1, "r")] == 6
     assert lines[("b", 1)] == 8 and lines[("b", 1, "z.w")] == 9 and lines[("b", 1, "v", "u")] == 11
+
+
+def test_schedule_clipped_depth_is_the_depth_of_the_part_inside_the_window() -> None:
+    # active 00:01:40-00:03:20 = lon 0 to 0.2 of the crossing at lat 0.5: the deepest
+    # point of that part is its end, 0.2 deg of longitude from the west edge (< 0.5 deg
+    # of latitude to the north and south edges)
+    text = BASE + f"schedule = [ {{ until = {_iso(200)} }} ]\n"
+    r = rows(run(text, fly(("3b7777", None))))["3b7777"]
+    expect = GEOD.inv(0.0, 0.5, 0.2, 0.5)[2]
+    assert r["judged_s"] == pytest.approx(100, abs=1e-3)
+    assert r["judged_depth_m"] == pytest.approx(expect, abs=15)
+    assert r["max_depth_m"] > 50_000, "the whole episode's depth is unchanged"
+    deep = text + f"min_depth_m = {expect + 100:.0f}\n"
+    assert rows(run(deep, fly(("3b7777", None))))["3b7777"]["verdict"] == "below-threshold"
+    # two windows: the deeper piece counts
+    two = BASE + f"schedule = [ {{ until = {_iso(200)} }}, {{ from = {_iso(340)}, until = {_iso(360)} }} ]\n"
+    r = rows(run(two, fly(("3b7777", None))))["3b7777"]
+    assert r["judged_depth_m"] == pytest.approx(GEOD.inv(0.5, 0.5, 0.5, 0.0)[2], abs=15)

@@ -17,13 +17,14 @@ episode is decided (the first that applies wins) is:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..zones._model import SFC, UNL
 from ._bind import Bound
 from ._read import Policy, Who
 from ._schedule import Active
@@ -41,6 +42,7 @@ EPISODE_COLUMNS = pa.schema([
     ("identity_source", pa.string()),
     ("judged_from", pa.timestamp("us", tz="UTC")),
     ("judged_s", pa.float64()),
+    ("judged_depth_m", pa.float64()),
     ("cleared_s", pa.float64()),
     ("incident_id", pa.string()),
 ])  # fmt: skip
@@ -119,6 +121,11 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         judged_from[m] = act.first_after(entry[m])
         in_window[m] = (active_s[m] > 0) | act.contains(entry[m])
     judged_from[~in_window] = np.nan
+    judged_depth = depth.copy()
+    clipped = in_window & (active_s < (exit_ - entry) - 1e-6)
+    if tracks is not None and clipped.any():
+        judged_depth[clipped] = _clipped_depth(np.nonzero(clipped)[0], zone, icao, entry, exit_, actives,
+                                               bound, tracks, max_gap)  # fmt: skip
 
     # ------------------------------------------------------------ clearances
     cleared_s = np.zeros(n)
@@ -172,7 +179,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     min_dep = np.array([rules[i].min_depth_m if i >= 0 else 0.0 for i in rix])
     decide(has_rule & (judged_s < min_dur), "below-threshold",
            np.array([f"{a}: min_duration_s = {d:g}" for a, d in zip(rname, min_dur)], dtype=object))
-    decide(has_rule & (depth < min_dep), "below-threshold",
+    decide(has_rule & (judged_depth < min_dep), "below-threshold",
            np.array([f"{a}: min_depth_m = {d:g}" for a, d in zip(rname, min_dep)], dtype=object))
     partly = np.array([f"; partly cleared by {c}" if c else "" for c in clear_by], dtype=object)
     decide(has_rule, "breach", np.array([f"{a}: not authorised{p}" for a, p in zip(rname, partly)], dtype=object))
@@ -209,7 +216,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         "severity_rank": np.where(sev_rank > 0, sev_rank, None), "rule": rule, "severity_rule": sev_rule,
         "registry_state": state, "category": np.where(rix >= 0, category, ident["category"]),
         "identity_source": ident["source"], "judged_from": _ts_array(judged_from),
-        "judged_s": judged_s, "cleared_s": cleared_s, "incident_id": incident_id,
+        "judged_s": judged_s, "judged_depth_m": judged_depth, "cleared_s": cleared_s, "incident_id": incident_id,
     }  # fmt: skip
     out = episodes
     for f in EPISODE_COLUMNS:
@@ -397,6 +404,60 @@ def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tra
         "time": _ts_array(t), "seq": seq + 1, "lat": lat, "lon": lon, "alt_ft": alt, "episode": ep,
     }, schema=WARNING_SCHEMA)  # fmt: skip
     return table.take(pc.sort_indices(table, [("time", "ascending"), ("icao24", "ascending")]))
+
+
+def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tracks, max_gap) -> np.ndarray:
+    """Depth of the part of each episode ``idx`` inside its activation windows.
+
+    Each active piece of an episode becomes a track of its own: a fix
+    interpolated at the piece's start (on the engine's path), the recorded fixes
+    within it, one at its end; the engine measures it against the episode's
+    zone like any track, and the deepest piece is the judged depth.
+    """
+    from .._detect import detect
+    from .._tracks import Tracks
+    from ..engine._prepare import prepare
+
+    tr = prepare(tracks, max_gap).tracks
+    owner, t_cut = [], []
+    for k, i in enumerate(idx):
+        act = actives[zone[i]]
+        lo = np.searchsorted(act.e, entry[i], side="left")
+        hi = np.searchsorted(act.s, exit_[i], side="right")
+        for s_, e_ in zip(act.s[lo:hi], act.e[lo:hi]):
+            a, b = max(s_, entry[i]), min(e_, exit_[i])
+            if b > a:
+                owner.append(k)
+                t_cut.append((a, b))
+    out = np.zeros(len(idx))
+    if not owner:
+        return out
+    owner = np.asarray(owner)
+    cuts = np.asarray(t_cut)
+    ends_lat, ends_lon, ends_alt = _positions(tracks, np.repeat(icao[idx][owner], 2), cuts.ravel(), max_gap)
+    fi = tr.icao24.astype(np.int64)
+    cols = {k: [] for k in ("icao24", "time", "lat", "lon", "alt")}
+    for p, k in enumerate(owner):  # one short track per piece (pieces are few: clipped episodes only)
+        a, b = cuts[p]
+        m = (fi == int(icao[idx[k]], 16)) & (tr.time > a) & (tr.time < b)
+        n = int(m.sum()) + 2
+        cols["icao24"].append(np.full(n, p, np.uint32))
+        cols["time"].append(np.concatenate([[a], tr.time[m], [b]]))
+        cols["lat"].append(np.concatenate([[ends_lat[2 * p]], tr.lat[m], [ends_lat[2 * p + 1]]]))
+        cols["lon"].append(np.concatenate([[ends_lon[2 * p]], tr.lon[m], [ends_lon[2 * p + 1]]]))
+        cols["alt"].append(np.concatenate([[ends_alt[2 * p]], tr.alt_baro_ft[m], [ends_alt[2 * p + 1]]]))
+    c = {k: np.concatenate(v) for k, v in cols.items()}
+    pieces = Tracks.from_columns(icao24=c["icao24"], time=c["time"], lat=c["lat"], lon=c["lon"], alt_baro_ft=c["alt"])
+    # lateral only: every piece lies inside its episode, vertical band included,
+    # and depth is lateral (pieces carry no geometric altitude for MSL limits)
+    zone_obj = {z.id: replace(z, lower=SFC, upper=UNL) for z in bound.zones + bound.ring_zones}
+    for z in np.unique(zone[idx]):
+        sel = np.isin(c["icao24"], np.nonzero(zone[idx][owner] == z)[0])
+        eps = detect(pieces.take(sel), [zone_obj[z]], max_gap=max_gap)
+        piece = np.array([int(h, 16) for h in eps.column("icao24").to_pylist()], np.int64)
+        d = np.nan_to_num(eps.column("max_depth_m").to_numpy(zero_copy_only=False).astype(float))
+        np.maximum.at(out, owner[piece], d)
+    return out
 
 
 def _positions(tracks, icao_hex, t, max_gap):

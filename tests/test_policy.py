@@ -283,6 +283,11 @@ def test_zone_activation_fields() -> None:
     assert rows(run(off, fly(("3b7777", None)), zones=(z,)))["3b7777"]["judged_s"] == pytest.approx(500, abs=1e-3)
     r = rows(run(BASE, fly(("3b7777", None), t0=T0 + 2000), zones=(z,)))["3b7777"]
     assert r["verdict"] == "inactive"
+    # a zone whose activations are all text cannot be scheduled: always active, and said so
+    z = zone("BOX", 0.0, props={"activations": [{"text": "H24 by NOTAM"}]})
+    j = run(BASE, fly(("3b7777", None)), zones=(z,))
+    assert rows(j)["3b7777"]["judged_s"] == pytest.approx(500, abs=1e-3)
+    assert j.notes == ("zone 'BOX': 1 activation text(s) not times ('H24 by NOTAM'), zone kept always active",)
 
 
 def test_active_interval_arithmetic() -> None:
@@ -409,3 +414,21 @@ def test_schedule_clipped_depth_is_the_depth_of_the_part_inside_the_window() -> 
     two = BASE + f"schedule = [ {{ until = {_iso(200)} }}, {{ from = {_iso(340)}, until = {_iso(360)} }} ]\n"
     r = rows(run(two, fly(("3b7777", None))))["3b7777"]
     assert r["judged_depth_m"] == pytest.approx(GEOD.inv(0.5, 0.5, 0.5, 0.0)[2], abs=15)
+
+
+def test_openair_aa_activation_read_and_used(tmp_path) -> None:
+    text = f"""AC R
+AN BOX
+AA {at(500).strftime('%Y-%m-%dT%H:%MZ')}/{at(1000).strftime('%Y-%m-%dT%H:%MZ')}
+AL GND
+AH FL660
+DP 00:00:00 N 000:00:00 E
+DP 01:00:00 N 000:00:00 E
+DP 01:00:00 N 001:00:00 E
+DP 00:00:00 N 001:00:00 E
+"""
+    (tmp_path / "box.txt").write_text(text)
+    zones = skyfence.read_zones(str(tmp_path / "box.txt"))
+    assert zones[0].properties["activations"] == [{"start": _iso(480), "end": _iso(960)}]
+    r = rows(run(BASE.replace('"BOX"', '"box"'), fly(("3b7777", None)), zones=zones), zones[0].id)["3b7777"]
+    assert r["judged_from"] == at(480) and r["judged_s"] == pytest.approx(120, abs=1e-3)

@@ -30,4 +30,5 @@ def format_of(path: str) -> str | None:
 def verdict_summary(j: Judgement) -> str:
     counts = Counter(v for v in j.episodes.column("verdict").to_pylist() if v is not None)
     parts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no episode under the policy"
-    return f"; verdicts: {parts}; {j.incidents.num_rows} incidents; {j.warnings.num_rows} warnings"
+    notes = "".join(f"\nskyfence: policy: {n}" for n in j.notes)
+    return f"; verdicts: {parts}; {j.incidents.num_rows} incidents; {j.warnings.num_rows} warnings{notes}"

@@ -55,12 +55,15 @@ class Judgement:
     ``episodes``: the input episodes with :data:`EPISODE_COLUMNS` added;
     ``incidents``: breaches of one aircraft under one ``[[zones]]`` table
     merged when less than ``merge_gap_s`` apart; ``warnings``: one row per
-    warning raised in a ring (time, position, sequence number).
+    warning raised in a ring (time, position, sequence number).  ``notes``:
+    what the policy could not use (zone activation texts that are not times:
+    those zones are kept always active).
     """
 
     episodes: pa.Table
     incidents: pa.Table
     warnings: pa.Table
+    notes: tuple = ()
 
 
 def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_gap: float = 60.0,
@@ -224,7 +227,9 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         arr = vals if isinstance(vals, pa.Array) else pa.array(list(vals) if vals.dtype == object else vals,
                                                                   type=f.type, from_pandas=True)  # fmt: skip
         out = out.append_column(f, arr)
-    return Judgement(out, incidents, warnings)
+    notes = tuple(f"zone {z!r}: {len(t)} activation text(s) not times ({t[0]!r}), zone kept always active"
+                  for z, t in sorted(bound.activation_text.items()))  # fmt: skip
+    return Judgement(out, incidents, warnings, notes)
 
 
 # --------------------------------------------------------------------------- pieces

@@ -126,9 +126,14 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     judged_from[~in_window] = np.nan
     judged_depth = depth.copy()
     clipped = in_window & (active_s < (exit_ - entry) - 1e-6)
-    if tracks is not None and clipped.any():
+    prepared = None
+    if tracks is not None and (clipped.any() or is_ring.any()):
+        from ..engine._prepare import prepare
+
+        prepared = prepare(tracks, max_gap).tracks
+    if prepared is not None and clipped.any():
         judged_depth[clipped] = _clipped_depth(np.nonzero(clipped)[0], zone, icao, entry, exit_, actives,
-                                               bound, tracks, max_gap)  # fmt: skip
+                                               bound, prepared, max_gap)  # fmt: skip
 
     # ------------------------------------------------------------ clearances
     cleared_s = np.zeros(n)
@@ -211,7 +216,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     incident_id, incidents = _incidents(
         verdict == "breach", icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, severity,
         zone, state, category, ident["source"], rules)  # fmt: skip
-    warnings = _warnings(verdict == "warning", episodes, zone, icao, calls, entry, exit_, bound, tracks, max_gap)
+    warnings = _warnings(verdict == "warning", episodes, zone, icao, calls, entry, exit_, bound, prepared)
     incidents = _warned(incidents, warnings, rules)
 
     cols = {
@@ -380,8 +385,9 @@ WARNING_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tracks, max_gap) -> pa.Table:
-    """One warning at ring entry and every ``repeat_s`` after it while inside."""
+def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tracks) -> pa.Table:
+    """One warning at ring entry and every ``repeat_s`` after it while inside
+    (positions from ``tracks``, prepared, when given)."""
     idx = np.nonzero(mask)[0]
     if not len(idx):
         return WARNING_SCHEMA.empty_table()
@@ -397,7 +403,7 @@ def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tra
     lon = np.full(len(t), np.nan)
     alt = np.full(len(t), np.nan)
     if tracks is not None and len(t):
-        lat, lon, alt = _positions(tracks, icao[ep], t, max_gap)
+        lat, lon, alt = _positions(tracks, icao[ep], t)
     # the position of the first warning is the ring entry point, exactly
     first = seq == 0
     lat[first] = episodes.column("entry_lat").to_numpy(zero_copy_only=False)[ep[first]]
@@ -411,47 +417,54 @@ def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tra
     return table.take(pc.sort_indices(table, [("time", "ascending"), ("icao24", "ascending")]))
 
 
-def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tracks, max_gap) -> np.ndarray:
+def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tr, max_gap) -> np.ndarray:
     """Depth of the part of each episode ``idx`` inside its activation windows.
 
     Each active piece of an episode becomes a track of its own: a fix
     interpolated at the piece's start (on the engine's path), the recorded fixes
     within it, one at its end; the engine measures it against the episode's
-    zone like any track, and the deepest piece is the judged depth.
+    zone like any track, and the deepest piece is the judged depth.  ``tr``:
+    the prepared (aircraft, time)-sorted tracks.
     """
     from .._detect import detect
     from .._tracks import Tracks
-    from ..engine._prepare import prepare
 
-    tr = prepare(tracks, max_gap).tracks
     owner, t_cut = [], []
-    for k, i in enumerate(idx):
+    for k, i in enumerate(idx):  # the active pieces of each clipped episode
         act = actives[zone[i]]
         lo = np.searchsorted(act.e, entry[i], side="left")
         hi = np.searchsorted(act.s, exit_[i], side="right")
-        for s_, e_ in zip(act.s[lo:hi], act.e[lo:hi]):
-            a, b = max(s_, entry[i]), min(e_, exit_[i])
-            if b > a:
-                owner.append(k)
-                t_cut.append((a, b))
+        a = np.maximum(act.s[lo:hi], entry[i])
+        b = np.minimum(act.e[lo:hi], exit_[i])
+        keep = b > a
+        owner.extend([k] * int(keep.sum()))
+        t_cut.extend(zip(a[keep], b[keep]))
     out = np.zeros(len(idx))
     if not owner:
         return out
     owner = np.asarray(owner)
     cuts = np.asarray(t_cut)
-    ends_lat, ends_lon, ends_alt = _positions(tracks, np.repeat(icao[idx][owner], 2), cuts.ravel(), max_gap)
+    hexes = icao[idx][owner]
+    ends_lat, ends_lon, ends_alt = _positions(tr, np.repeat(hexes, 2), cuts.ravel())
+    # the recorded fixes strictly inside each piece: a range of the sorted table
     fi = tr.icao24.astype(np.int64)
-    cols = {k: [] for k in ("icao24", "time", "lat", "lon", "alt")}
-    for p, k in enumerate(owner):  # one short track per piece (pieces are few: clipped episodes only)
-        a, b = cuts[p]
-        m = (fi == int(icao[idx[k]], 16)) & (tr.time > a) & (tr.time < b)
-        n = int(m.sum()) + 2
-        cols["icao24"].append(np.full(n, p, np.uint32))
-        cols["time"].append(np.concatenate([[a], tr.time[m], [b]]))
-        cols["lat"].append(np.concatenate([[ends_lat[2 * p]], tr.lat[m], [ends_lat[2 * p + 1]]]))
-        cols["lon"].append(np.concatenate([[ends_lon[2 * p]], tr.lon[m], [ends_lon[2 * p + 1]]]))
-        cols["alt"].append(np.concatenate([[ends_alt[2 * p]], tr.alt_baro_ft[m], [ends_alt[2 * p + 1]]]))
-    c = {k: np.concatenate(v) for k, v in cols.items()}
+    pi = np.array([int(h, 16) for h in hexes], np.int64)
+    s0, s1 = np.searchsorted(fi, pi, "left"), np.searchsorted(fi, pi, "right")
+    lo = np.array([s + np.searchsorted(tr.time[s:e], a, "right") for s, e, a in zip(s0, s1, cuts[:, 0])], np.int64)
+    hi = np.array([s + np.searchsorted(tr.time[s:e], b, "left") for s, e, b in zip(s0, s1, cuts[:, 1])], np.int64)
+    n_in = np.maximum(hi - lo, 0)
+    size = n_in + 2
+    first = np.cumsum(size) - size  # where each piece starts in the new table
+    inner_src = np.repeat(lo - (np.cumsum(n_in) - n_in), n_in) + np.arange(n_in.sum())
+    inner_dst = np.repeat(first + 1 - (np.cumsum(n_in) - n_in), n_in) + np.arange(n_in.sum())
+    total = int(size.sum())
+    c = {"icao24": np.repeat(np.arange(len(owner), dtype=np.uint32), size)}
+    ends = {"time": cuts.ravel(), "lat": ends_lat, "lon": ends_lon, "alt": ends_alt}
+    for key, col in (("time", tr.time), ("lat", tr.lat), ("lon", tr.lon), ("alt", tr.alt_baro_ft)):
+        arr = np.empty(total)
+        arr[first], arr[first + size - 1] = ends[key][0::2], ends[key][1::2]
+        arr[inner_dst] = col[inner_src]
+        c[key] = arr
     pieces = Tracks.from_columns(icao24=c["icao24"], time=c["time"], lat=c["lat"], lon=c["lon"], alt_baro_ft=c["alt"])
     # lateral only: every piece lies inside its episode, vertical band included,
     # and depth is lateral (pieces carry no geometric altitude for MSL limits)
@@ -465,12 +478,10 @@ def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tracks,
     return out
 
 
-def _positions(tracks, icao_hex, t, max_gap):
+def _positions(tr, icao_hex, t):
     """Position at times ``t`` of aircraft ``icao_hex`` on the engine's path:
-    straight lon/lat (the short way across the antimeridian) at constant speed."""
-    from ..engine._prepare import prepare
-
-    tr = prepare(tracks, max_gap).tracks
+    straight lon/lat (the short way across the antimeridian) at constant speed.
+    ``tr``: the prepared (aircraft, time)-sorted tracks."""
     fi = tr.icao24.astype(np.int64)
     wi = np.array([int(h, 16) for h in icao_hex], np.int64)
     # merge warnings into the (icao, time)-sorted fixes: each warning's previous fix

@@ -217,9 +217,9 @@ def test_incidents_table_written_by_the_cli(tmp_path, capsys) -> None:
     judged = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
     assert "verdict" not in plain[0]
     assert {k: judged[0][k] for k in plain[0]} == plain[0], "the episode columns are unchanged, columns only added"
-    assert judged[0]["verdict"] == "breach" and judged[0]["incident_id"] == "INC-0001"
+    assert judged[0]["verdict"] == "breach" and judged[0]["incident_id"] == "3b7777-20240101T000140-z1"
     head, row = (tmp_path / "i.csv").read_text().splitlines()[:2]
-    assert head.startswith("incident_id,icao24,callsign,rule,zones,first_entry") and row.startswith("INC-0001,3b7777,AFR1,box,BOX,")
+    assert head.startswith("incident_id,icao24,callsign,rule,zones,first_entry") and row.startswith("3b7777-20240101T000140-z1,3b7777,AFR1,box,BOX,")
 
 
 # --------------------------------------------------------------------------- severity

@@ -66,3 +66,19 @@ def test_demo_prints_verdicts_and_the_warning_sequence(capsys) -> None:
     assert "warning  1 at 2015-11-24T07:19:16" in block
     plain = main(["demo", "--policy", "none"])
     assert plain == 0 and "verdict:" not in capsys.readouterr().out
+
+
+def test_scenario_names_its_policy(tmp_path) -> None:
+    from skyfence._errors import InputError
+
+    scenario = load_scenario("yayladagi-2015")
+    text = Path(scenario.path).read_text(encoding="utf-8")
+    copy = tmp_path / "copy.toml"
+    copy.write_text(text, encoding="utf-8")
+    assert load_scenario(copy).policy_path() == Path(scenario.path).with_name("yayladagi-2015-policy.toml")
+    copy.write_text(text.replace('policy = "yayladagi-2015-policy.toml"', 'policy = "nope.toml"'), encoding="utf-8")
+    with pytest.raises(InputError, match=r"field 'scenario.policy': policy file 'nope.toml' found neither"):
+        load_scenario(copy).policy_path()
+    mine = tmp_path / "nope.toml"
+    mine.write_text('[[zones]]\nmatch = ["TUR"]\nmin_duration_s = 100\n', encoding="utf-8")
+    assert load_scenario(copy).policy_path() == mine

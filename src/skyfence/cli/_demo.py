@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="PATH", help="where --format writes (default stdout)")
     p.add_argument("--policy", metavar="FILE",
                    help="policy to judge the episodes under (default: the scenario's shipped policy, "
-                        "e.g. yayladagi-2015-policy.toml; 'none' for plain episodes)")
+                        "([scenario] policy, e.g. yayladagi-2015-policy.toml); 'none' for plain episodes)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,17 +82,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _policy(args, scenario):
-    """The policy given, or the one shipped next to the scenario (``NAME-policy.toml``)."""
-    from pathlib import Path
-
+    """The policy given, or the one the scenario names (``[scenario] policy``)."""
     from ..policy import read_policy
 
     if args.policy and args.policy.lower() == "none":
         return None
-    if args.policy:
-        return read_policy(args.policy)
-    shipped = Path(scenario.path).with_name(Path(scenario.path).stem + "-policy.toml")
-    return read_policy(shipped) if shipped.is_file() else None
+    path = args.policy or scenario.policy_path()
+    return read_policy(path) if path else None
 
 
 def _say_verdict(say, r: dict, judged) -> None:

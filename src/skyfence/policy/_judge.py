@@ -345,10 +345,12 @@ def _incidents(mask, icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, 
     inc = _group(gid, entry[idx], exit_[idx], gap)
     starts = np.nonzero(np.concatenate([[True], inc[1:] != inc[:-1]]))[0]
     first_entry = entry[idx][starts]
-    # number incidents by first entry, then aircraft
-    rank = np.empty(len(starts), np.int64)
-    rank[np.lexsort((icao[idx][starts], first_entry))] = np.arange(len(starts))
-    names = np.array([f"INC-{r + 1:04d}" for r in rank], dtype=object)
+    # an id that depends on this incident only: aircraft, first entry (UTC, to the
+    # second) and [[zones]] table, so the same input gives the same ids whatever else
+    # is judged with it
+    stamp = np.floor(first_entry).astype(np.int64).astype("datetime64[s]")
+    names = np.array([f"{icao[i]}-{str(t).replace('-', '').replace(':', '')}-z{rix[i] + 1}"
+                      for i, t in zip(idx[starts], stamp)], dtype=object)  # fmt: skip
     incident_id[idx] = names[inc]
     rows = []
     for k, s in enumerate(starts):

@@ -110,3 +110,12 @@ def test_no_traceback_from_a_fresh_process(tmp_path: Path) -> None:
 def test_incidents_without_policy_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert main(["detect", str(TRACK), "--incidents", str(tmp_path / "i.jsonl")]) == 2
     assert "--incidents and --warnings need --policy" in capsys.readouterr().err
+
+
+def test_ring_along_an_unknown_state(tmp_path: Path, capsys) -> None:
+    text = GOOD.replace('along = ["SYR"]', 'along = ["SYX"]')
+    pol = tmp_path / "bad.toml"
+    pol.write_text(text, encoding="utf-8")
+    assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skyfence: error: {pol}:{_line(text, '[[zones.ring]]')}: ring '15NM': along: unknown country code 'SYX'")

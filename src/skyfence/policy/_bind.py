@@ -58,8 +58,6 @@ def bind(policy: Policy, zones: list) -> Bound:
     for zid, rule in list(rule_of.items()):
         for ring in rule.rings:
             rz = _ring_zone(by_id[zid], ring, src)
-            if rz is None:
-                continue
             if rz.id in by_id:
                 raise PolicyError(f"ring zone id {rz.id!r} is also the id of a zone given", source=src, line=ring.line)
             ring_zones.append(rz)
@@ -119,7 +117,8 @@ def _ts(v, default: float) -> float:
         return default
 
 
-def _ring_zone(zone: Zone, ring: Ring, src: str) -> Zone | None:
+def _ring_zone(zone: Zone, ring: Ring, src: str) -> Zone:
+    from .._errors import ZoneFormatError
     from ..zones import read_zones
     from ._rings import ring_geometry
 
@@ -127,10 +126,8 @@ def _ring_zone(zone: Zone, ring: Ring, src: str) -> Zone | None:
     if ring.along:
         try:
             along = [z.geometry for z in read_zones("world:" + ",".join(ring.along))]
-        except PolicyError:
-            raise
-        except Exception as err:  # unknown code: the world reader's message, at the ring's line
-            raise PolicyError(f"ring {ring.name!r}: along: {getattr(err, 'message', err)}", source=src, line=ring.line) from None
+        except ZoneFormatError as err:  # unknown code: the world reader's message, at the ring's line
+            raise PolicyError(f"ring {ring.name!r}: along: {err.message}", source=src, line=ring.line) from None
     geom = ring_geometry(zone.geometry, ring.distance_m, along)
     if geom is None:
         raise PolicyError(f"ring {ring.name!r}: zone {zone.id!r} shares no border with {', '.join(ring.along)}",

@@ -222,7 +222,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     cols = {
         "verdict": verdict, "severity": severity,
         "severity_rank": np.where(sev_rank > 0, sev_rank, None), "rule": rule, "severity_rule": sev_rule,
-        "registry_state": state, "category": np.where(rix >= 0, category, ident["category"]),
+        "registry_state": state, "category": category,
         "identity_source": ident["source"], "judged_from": _ts_array(judged_from),
         "judged_s": judged_s, "judged_depth_m": judged_depth, "cleared_s": cleared_s, "incident_id": incident_id,
     }  # fmt: skip

@@ -36,9 +36,8 @@ class Active:
         if len(s):  # merge: an interval starting after every earlier end starts a new one
             run_end = np.maximum.accumulate(e)
             new = np.concatenate([[True], s[1:] > run_end[:-1]])
-            grp = np.cumsum(new) - 1
             s = s[new]
-            e = np.maximum.reduceat(e, np.nonzero(new)[0]) if len(grp) else e
+            e = np.maximum.reduceat(e, np.nonzero(new)[0])
         self.s, self.e = s, e
         self.cum = np.concatenate([[0.0], np.cumsum(e - s)])
 

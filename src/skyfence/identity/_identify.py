@@ -130,16 +130,24 @@ def identify(icao24, callsign: Sequence[str | None] | None = None, *,
 def _callsign_rules(callsign, n: int, rules) -> tuple[np.ndarray, np.ndarray, list]:
     """Per row: index of the matching rule and of the distinct callsign (-1: none)."""
     none = np.full(n, -1, dtype=np.int64)
-    if callsign is None or not rules.callsigns:
+    if callsign is None:
         return none, none, []
     if isinstance(callsign, str):
         callsign = [callsign]
+    if isinstance(callsign, pa.ChunkedArray):
+        callsign = callsign.combine_chunks()
     try:
-        arr = pa.array(callsign, type=pa.string()) if not isinstance(callsign, pa.Array) else callsign.cast(pa.string())
+        if isinstance(callsign, pa.Array):
+            arr = callsign.cast(pa.string())
+        else:
+            arr = pa.array(np.asarray(callsign, dtype=object).ravel() if isinstance(callsign, np.ndarray)
+                           else list(callsign), type=pa.string())
     except (pa.ArrowException, TypeError) as err:
         raise InputError(f"callsigns must be strings or None: {err}", field="callsign") from None
     if len(arr) != n:
         raise InputError(f"{len(arr)} callsigns for {n} addresses", field="callsign")
+    if not rules.callsigns:
+        return none, none, []
     enc = arr.dictionary_encode()
     uniques = [normalise_callsign(s) for s in enc.dictionary.to_pylist()]
     rule_of_unique = np.array([rules.match_callsign(s) for s in uniques] + [-1], dtype=np.int64)

@@ -367,3 +367,15 @@ def test_real_trajectories_have_plausible_states(shared_data):
         "military", "callsign-rule+military-block", "high")
     assert "france mil_2" in load_rules().military.source[
         int(load_rules().military.find(np.array([0x3B7777], dtype=np.uint32))[0])]
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_combinations_round_trip(big):
+    from skyfence.identity._identify import _combinations
+
+    rng = np.random.default_rng(3)
+    hi = [300, 40, 8, 20_000 if big else 3, 50]
+    parts = [rng.integers(-1, h, 100_000) for h in hi]
+    uniq, inverse = _combinations(parts)
+    assert np.array_equal(uniq[:, inverse], np.stack(parts))
+    assert uniq.shape[1] == len({tuple(c) for c in np.stack(parts).T.tolist()})

@@ -379,3 +379,14 @@ def test_combinations_round_trip(big):
     uniq, inverse = _combinations(parts)
     assert np.array_equal(uniq[:, inverse], np.stack(parts))
     assert uniq.shape[1] == len({tuple(c) for c in np.stack(parts).T.tolist()})
+
+
+def test_line_numbers_survive_quoted_newlines(tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text("$ICAO,$Registration,$Operator,$Type,$ICAO Type,#CMPG,$Tag 1,$#Tag 2,$#Tag 3,Category,$#Link\n"
+                 '3B7777,F-UJCT,"French Air\nand Space Force",A330,A332,Mil,,,,,\n'
+                 "\n"
+                 "NOTHEX,X,Y,Z,,Mil,,,,,\n", encoding="utf-8")
+    wl = read_watchlist(f)
+    assert wl.line.tolist() == [2] and wl.skipped == 1
+    assert wl.warnings == [f"{f}:5: bad ICAO address 'NOTHEX' (not 6 hex digits): row skipped"]

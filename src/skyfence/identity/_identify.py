@@ -137,7 +137,7 @@ def identify(icao24, callsign: Sequence[str | None] | None = None, *,
 
 
 def _callsign_rules(callsign, n: int, rules) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per row: index of the matching rule and of the distinct callsign (-1: none)."""
+    """Per row: index of the matching rule and of the distinct matching callsign (-1: none)."""
     none = np.full(n, -1, dtype=np.int64)
     if callsign is None:
         return none, none, []
@@ -162,8 +162,10 @@ def _callsign_rules(callsign, n: int, rules) -> tuple[np.ndarray, np.ndarray, li
     rule_of_unique = np.array([rules.match_callsign(s) for s in uniques] + [-1], dtype=np.int64)
     idx = enc.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False).astype(np.int64)
     ri = rule_of_unique[idx]
-    ci = np.where(ri >= 0, idx, -1)
-    return ri, ci, uniques
+    matched = rule_of_unique >= 0
+    compact = np.cumsum(matched) - 1  # number the matching callsigns only: a small key space
+    ci = np.where(ri >= 0, compact[idx], -1)
+    return ri, ci, [u for u, m in zip(uniques, matched[:-1]) if m]
 
 
 def _watchlist_rows(addr: np.ndarray, watchlists: tuple[Watchlist, ...]) -> np.ndarray:

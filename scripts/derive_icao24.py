@@ -72,6 +72,7 @@ NAMES = {
     "The Netherlands": "Netherlands",
     "Republic of Korea": "South Korea",
     "Democratic People's Republic of Korea": "North Korea",
+    "Guinea Bissau": "Guinea-Bissau",
 }
 
 

@@ -20,7 +20,8 @@ What the script does:
 2. **Flattens the nesting**: region reserves enclose the small state blocks
    allocated inside them, so every address gets the *smallest* range that
    contains it; of two ranges of equal size (``899000-8993FF``: Taiwan and
-   "ICAO (special use)") the state wins, as tar1090's ``flags.js`` has it.
+   "ICAO (special use)", which the source's Taiwan record notes in its
+   comment) the state wins.
    Adjacent pieces with the same owner merge again.
 3. **Maps each state to ISO 3166-1 alpha-3** with pycountry's exact
    ``lookup`` (no fuzzy matching: it would turn "Republic of Korea" into PRK),
@@ -71,6 +72,7 @@ NAMES = {
     "The Netherlands": "Netherlands",
     "Republic of Korea": "South Korea",
     "Democratic People's Republic of Korea": "North Korea",
+    "Guinea Bissau": "Guinea-Bissau",
 }
 
 

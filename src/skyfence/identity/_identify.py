@@ -99,7 +99,7 @@ def identify(icao24, callsign: Sequence[str | None] | None = None, *,
     ri, ci, cs_unique = _callsign_rules(callsign, n, rules)
     wi = _watchlist_rows(addr, watchlists)
 
-    keys, inverse = _combinations(np.stack([bi, mi, ri, ci, wi]))
+    keys, inverse = _combinations([bi, mi, ri, ci, wi])
     wl_index = _WatchlistIndex(watchlists)
     out = {c: [] for c in ("country", "state", "category", "source", "confidence", "evidence")}
     for b, m, r, c, w in keys.T.tolist():
@@ -110,16 +110,25 @@ def identify(icao24, callsign: Sequence[str | None] | None = None, *,
     def spread(values: list) -> pa.Array:
         return pa.array(values, type=pa.string()).take(pa.array(inverse))
 
-    w_take = pa.array(np.where(wi >= 0, wi, len(wl_index)))
+    if (wi >= 0).any():
+        w_take = pa.array(np.where(wi >= 0, wi, len(wl_index)))
+
+        def listed(name: str, default: str | None = None) -> pa.Array:
+            return wl_index.column(name, default=default).take(w_take)
+    else:  # nobody listed: no per-row gathering
+
+        def listed(name: str, default: str | None = None) -> pa.Array:
+            return pa.nulls(n, pa.string()) if default is None else pa.repeat(pa.scalar(default, pa.string()), n)
+
     columns = {
         "icao24": format_icao24(addr),
         "country": spread(out["country"]),
         "state": spread(out["state"]),
         "category": spread(out["category"]),
-        "registration": wl_index.column("registration").take(w_take),
-        "operator": wl_index.column("operator").take(w_take),
-        "type": wl_index.column("type").take(w_take),
-        "tags": wl_index.column("tags", default="").take(w_take),
+        "registration": listed("registration"),
+        "operator": listed("operator"),
+        "type": listed("type"),
+        "tags": listed("tags", default=""),
         "source": spread(out["source"]),
         "confidence": spread(out["confidence"]),
         "evidence": spread(out["evidence"]),
@@ -128,25 +137,35 @@ def identify(icao24, callsign: Sequence[str | None] | None = None, *,
 
 
 def _callsign_rules(callsign, n: int, rules) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per row: index of the matching rule and of the distinct callsign (-1: none)."""
+    """Per row: index of the matching rule and of the distinct matching callsign (-1: none)."""
     none = np.full(n, -1, dtype=np.int64)
-    if callsign is None or not rules.callsigns:
+    if callsign is None:
         return none, none, []
     if isinstance(callsign, str):
         callsign = [callsign]
+    if isinstance(callsign, pa.ChunkedArray):
+        callsign = callsign.combine_chunks()
     try:
-        arr = pa.array(callsign, type=pa.string()) if not isinstance(callsign, pa.Array) else callsign.cast(pa.string())
+        if isinstance(callsign, pa.Array):
+            arr = callsign.cast(pa.string())
+        else:
+            arr = pa.array(np.asarray(callsign, dtype=object).ravel() if isinstance(callsign, np.ndarray)
+                           else list(callsign), type=pa.string())
     except (pa.ArrowException, TypeError) as err:
         raise InputError(f"callsigns must be strings or None: {err}", field="callsign") from None
     if len(arr) != n:
         raise InputError(f"{len(arr)} callsigns for {n} addresses", field="callsign")
+    if not rules.callsigns:
+        return none, none, []
     enc = arr.dictionary_encode()
     uniques = [normalise_callsign(s) for s in enc.dictionary.to_pylist()]
     rule_of_unique = np.array([rules.match_callsign(s) for s in uniques] + [-1], dtype=np.int64)
     idx = enc.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False).astype(np.int64)
     ri = rule_of_unique[idx]
-    ci = np.where(ri >= 0, idx, -1)
-    return ri, ci, uniques
+    matched = rule_of_unique >= 0
+    compact = np.cumsum(matched) - 1  # number the matching callsigns only: a small key space
+    ci = np.where(ri >= 0, compact[idx], -1)
+    return ri, ci, [u for u, m in zip(uniques, matched[:-1]) if m]
 
 
 def _watchlist_rows(addr: np.ndarray, watchlists: tuple[Watchlist, ...]) -> np.ndarray:
@@ -161,18 +180,39 @@ def _watchlist_rows(addr: np.ndarray, watchlists: tuple[Watchlist, ...]) -> np.n
     return wi
 
 
-def _combinations(stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct columns of ``stack`` (k x n ints >= -1) and each row's index into them."""
-    shifted = stack + 1
-    bits = [max(int(v.max()).bit_length(), 1) if v.size else 1 for v in shifted]
-    if sum(bits) <= 63:
-        key = np.zeros(stack.shape[1], dtype=np.int64)
-        for v, b in zip(shifted, bits):
-            key = (key << b) | v
-        uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        return stack[:, first], inverse.ravel()
-    uniq, inverse = np.unique(stack, axis=1, return_inverse=True)
-    return uniq, inverse.ravel()
+def _combinations(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct tuples of the int arrays ``parts`` (values >= -1) and each row's index into them.
+
+    The tuple is packed into one int64 key (mixed radix); small key spaces are
+    deduplicated by a presence table in O(n), larger ones with ``np.unique``.
+    """
+    radix = [int(v.max()) + 2 if v.size else 1 for v in parts]
+    space = 1
+    for r in radix:
+        space *= r
+    if space >= 1 << 62:  # pragma: no cover - needs > 2**62 combinations of inputs
+        uniq, inverse = np.unique(np.stack(parts), axis=1, return_inverse=True)
+        return uniq, inverse.ravel()
+    key = np.zeros(len(parts[0]), dtype=np.int64)
+    for v, r in zip(parts, radix):
+        key *= r
+        key += v
+        key += 1
+    if space <= 1 << 24:
+        present = np.zeros(space, dtype=np.bool_)
+        present[key] = True
+        uniq = np.flatnonzero(present)
+        rank = np.cumsum(present, dtype=np.int64) - 1
+        inverse = rank[key]
+    else:
+        uniq, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.ravel()
+    out = np.empty((len(parts), len(uniq)), dtype=np.int64)
+    rest = uniq.astype(np.int64)
+    for k in range(len(parts) - 1, -1, -1):
+        out[k] = rest % radix[k] - 1
+        rest //= radix[k]
+    return out, inverse
 
 
 class _WatchlistIndex:

@@ -165,7 +165,6 @@ def read_watchlist(path: str | os.PathLike) -> Watchlist:
     if "\x00" in text:
         raise WatchlistError("not a plane-alert-db watchlist: binary content", source=source)
 
-    # csv.reader over physical lines keeps line numbers exact (quoted newlines aside)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -186,8 +185,9 @@ def read_watchlist(path: str | os.PathLike) -> Watchlist:
     warnings: list[str] = []
     skipped = 0
     try:
+        end = reader.line_num
         for row in reader:
-            lineno = reader.line_num
+            lineno, end = end + 1, reader.line_num  # first line of the record (quoted newlines)
             if not row or all(not c.strip() for c in row):
                 continue
             hexs = row[0].strip()

@@ -3,7 +3,7 @@
 Zones are 1 deg boxes near the equator, aircraft fly due east along a parallel
 at a constant 0.002 deg/s (about 220 m/s), so entry and exit times are
 ``(lon_edge - lon0) / v``.  Identities come from the real identity layer:
-``4b8xxx`` Turkey, ``3b7777`` France (category unknown), ``ae0455`` United
+``4b8xxx`` Turkey, ``39a001`` France (category unknown), ``ae0455`` United
 States military (military address block), ``f00001`` unassigned (state unknown).
 """
 
@@ -83,8 +83,8 @@ BASE = '[policy]\nowner = "CHE"\n\n[[zones]]\nname = "box"\nmatch = ["BOX"]\n'
 
 
 def test_plain_breach_times_and_identity_columns() -> None:
-    j = run(BASE, fly(("3b7777", "AFR1")))
-    r = rows(j)["3b7777"]
+    j = run(BASE, fly(("39a001", "AFR1")))
+    r = rows(j)["39a001"]
     assert r["entry_time"].timestamp() == pytest.approx(T0 + 100, abs=1e-3)
     assert r["exit_time"].timestamp() == pytest.approx(T0 + 600, abs=1e-3)
     assert (r["verdict"], r["rule"]) == ("breach", "box: not authorised")
@@ -100,13 +100,13 @@ def test_plain_breach_times_and_identity_columns() -> None:
     [
         ('states = ["TUR"]', "4b8001", "box: authorised.states"),
         ('categories = ["military"]', "ae0455", "box: authorised.categories"),
-        ('icao24 = ["3B7777"]', "3b7777", "box: authorised.icao24"),
+        ('icao24 = ["39A001"]', "39a001", "box: authorised.icao24"),
         ("callsigns = ['^THY[0-9]+$']", "4b8001", "box: authorised.callsigns"),
     ],
 )
 def test_authorised_by_each_list(authorised: str, ok: str, rule: str) -> None:
     text = BASE + "[zones.authorised]\n" + authorised + "\n"
-    aircraft = [("4b8001", "THY123"), ("ae0455", "RCH123"), ("3b7777", "AFR1"), ("4b8002", "THY12X")]
+    aircraft = [("4b8001", "THY123"), ("ae0455", "RCH123"), ("39a001", "AFR1"), ("4b8002", "THY12X")]
     got = rows(run(text, fly(*aircraft)))
     for hexid, _ in aircraft:
         expect = "authorised" if hexid == ok else "breach"
@@ -142,16 +142,16 @@ def _iso(s: float) -> str:
     ],
 )  # fmt: skip
 def test_clearance_inside_and_outside_its_window(a: float, b: float, verdict: str, cleared: float) -> None:
-    j = run(BASE + CLEAR.format(a=_iso(a), b=_iso(b)), fly(("3b7777", "AFR1"), ("3b7778", "AFR2")))
+    j = run(BASE + CLEAR.format(a=_iso(a), b=_iso(b)), fly(("39a001", "AFR1"), ("39a002", "AFR2")))
     r = rows(j)
-    assert r["3b7777"]["verdict"] == verdict
-    assert r["3b7777"]["cleared_s"] == pytest.approx(cleared, abs=1e-3)
-    assert r["3b7777"]["judged_s"] == pytest.approx(500 - cleared, abs=1e-3)
+    assert r["39a001"]["verdict"] == verdict
+    assert r["39a001"]["cleared_s"] == pytest.approx(cleared, abs=1e-3)
+    assert r["39a001"]["judged_s"] == pytest.approx(500 - cleared, abs=1e-3)
     if verdict == "authorised":
-        assert r["3b7777"]["rule"] == "clearance DIP-1"
+        assert r["39a001"]["rule"] == "clearance DIP-1"
     elif cleared:
-        assert r["3b7777"]["rule"] == "box: not authorised; partly cleared by DIP-1"
-    assert r["3b7778"]["verdict"] == "breach" and r["3b7778"]["cleared_s"] == 0  # another callsign
+        assert r["39a001"]["rule"] == "box: not authorised; partly cleared by DIP-1"
+    assert r["39a002"]["verdict"] == "breach" and r["39a002"]["cleared_s"] == 0  # another callsign
 
 
 # --------------------------------------------------------------------------- thresholds, incidents
@@ -161,7 +161,7 @@ def test_thresholds_duration_and_depth() -> None:
     # 500 s inside; depth: the centre of the crossing is 0.5 deg of latitude from the
     # north and south edges (55.3 km) and 0.5 deg of longitude from the others (55.7 km)
     depth = GEOD.inv(0.5, 0.5, 0.5, 0.0)[2]
-    got = rows(run(BASE, fly(("3b7777", None))))["3b7777"]
+    got = rows(run(BASE, fly(("39a001", None))))["39a001"]
     assert got["max_depth_m"] == pytest.approx(depth, abs=15)
     for extra, verdict, rule in [
         ("min_duration_s = 499\n", "breach", "box: not authorised"),
@@ -169,26 +169,26 @@ def test_thresholds_duration_and_depth() -> None:
         (f"min_depth_m = {depth - 50:.0f}\n", "breach", "box: not authorised"),
         (f"min_depth_m = {depth + 50:.0f}\n", "below-threshold", f"box: min_depth_m = {depth + 50:.0f}"),
     ]:
-        r = rows(run(BASE + extra, fly(("3b7777", None))))["3b7777"]
+        r = rows(run(BASE + extra, fly(("39a001", None))))["39a001"]
         assert (r["verdict"], r["rule"]) == (verdict, rule), extra
 
 
 def test_defaults_table_applies_to_every_zones_table() -> None:
     text = "[defaults]\nmin_duration_s = 501\n" + BASE
-    assert rows(run(text, fly(("3b7777", None))))["3b7777"]["verdict"] == "below-threshold"
+    assert rows(run(text, fly(("39a001", None))))["39a001"]["verdict"] == "below-threshold"
 
 
 def test_incidents_merge_within_the_gap() -> None:
     # BOX: 100-600 s, BOX2 (lon 2-3): 1100-1600 s; 500 s between exit and next entry
     two = BASE.replace('match = ["BOX"]', 'match = ["BOX", "BOX2"]')
-    tracks = fly(("3b7777", None), ("4b8001", None))
+    tracks = fly(("39a001", None), ("4b8001", None))
     merged = run(two + "merge_gap_s = 501\n", tracks, zones=(BOX, BOX2))
     inc = merged.incidents.to_pylist()
-    assert [(i["icao24"], i["n_episodes"]) for i in inc] == [("3b7777", 2), ("4b8001", 2)]
+    assert [(i["icao24"], i["n_episodes"]) for i in inc] == [("39a001", 2), ("4b8001", 2)]
     assert inc[0]["zones"] == "BOX,BOX2" and inc[0]["judged_s"] == pytest.approx(1000, abs=1e-3)
     assert inc[0]["first_entry"] == at(100) and inc[0]["last_exit"].timestamp() == pytest.approx(T0 + 1600, abs=1e-3)
     ids = {(r["icao24"], r["zone"]): r["incident_id"] for r in merged.episodes.to_pylist()}
-    assert ids[("3b7777", "BOX")] == ids[("3b7777", "BOX2")] != ids[("4b8001", "BOX")]
+    assert ids[("39a001", "BOX")] == ids[("39a001", "BOX2")] != ids[("4b8001", "BOX")]
     split = run(two + "merge_gap_s = 499\n", tracks, zones=(BOX, BOX2))
     assert [i["n_episodes"] for i in split.incidents.to_pylist()] == [1, 1, 1, 1]
     assert len({r["incident_id"] for r in split.episodes.to_pylist()}) == 4
@@ -198,9 +198,9 @@ def test_incidents_table_written_by_the_cli(tmp_path, capsys) -> None:
     from skyfence.cli import main
 
     csv = tmp_path / "t.csv"
-    t = fly(("3b7777", "AFR1"))
+    t = fly(("39a001", "AFR1"))
     lines = ["icao24,time,lat,lon,alt_baro_ft,callsign"]
-    lines += [f"3b7777,{a:.0f},{b},{c},20000,AFR1" for a, b, c in zip(t.time, t.lat, t.lon)]
+    lines += [f"39a001,{a:.0f},{b},{c},20000,AFR1" for a, b, c in zip(t.time, t.lat, t.lon)]
     csv.write_text("\n".join(lines) + "\n")
     gj = tmp_path / "box.geojson"
     gj.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"BOX","kind":"R"},'
@@ -217,21 +217,21 @@ def test_incidents_table_written_by_the_cli(tmp_path, capsys) -> None:
     judged = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
     assert "verdict" not in plain[0]
     assert {k: judged[0][k] for k in plain[0]} == plain[0], "the episode columns are unchanged, columns only added"
-    assert judged[0]["verdict"] == "breach" and judged[0]["incident_id"] == "3b7777-20240101T000140-z1"
+    assert judged[0]["verdict"] == "breach" and judged[0]["incident_id"] == "39a001-20240101T000140-z1"
     head, row = (tmp_path / "i.csv").read_text().splitlines()[:2]
-    assert head.startswith("incident_id,icao24,callsign,rule,zones,first_entry") and row.startswith("3b7777-20240101T000140-z1,3b7777,AFR1,box,BOX,")
+    assert head.startswith("incident_id,icao24,callsign,rule,zones,first_entry") and row.startswith("39a001-20240101T000140-z1,39a001,AFR1,box,BOX,")
 
 
 # --------------------------------------------------------------------------- severity
 
 
 def test_severity_order_first_match_wins() -> None:
-    aircraft = [("ae0455", None), ("3b7777", None), ("f00001", None), ("4b0001", None)]
+    aircraft = [("ae0455", None), ("39a001", None), ("f00001", None), ("4b0001", None)]
     got = rows(run(BASE, fly(*aircraft)))
     # default order: foreign military > foreign state > unidentified > the rest
     assert got["ae0455"]["severity"] == "critical" and got["ae0455"]["severity_rule"] == "foreign military"
     assert got["f00001"]["severity"] == "medium" and got["f00001"]["severity_rule"] == "unidentified"
-    assert got["3b7777"]["severity"] == "low"
+    assert got["39a001"]["severity"] == "low"
     assert got["4b0001"]["severity"] == "low"  # CHE registered, the owner: not foreign
     custom = BASE + """
 [[severity]]
@@ -256,37 +256,37 @@ foreign = true
 def test_schedule_clips_the_episode() -> None:
     # inside 00:01:40-00:10:00 on Monday 2024-01-01
     text = BASE + 'schedule = [ { days = ["mon"], from = "00:05", until = "00:08" } ]\n'
-    r = rows(run(text, fly(("3b7777", None))))["3b7777"]
+    r = rows(run(text, fly(("39a001", None))))["39a001"]
     assert r["verdict"] == "breach"
     assert r["entry_time"] == at(100), "entry_time stays the physical entry"
     assert r["judged_from"] == at(300) and r["judged_s"] == pytest.approx(180, abs=1e-3)
     short = text + "min_duration_s = 200\n"
-    assert rows(run(short, fly(("3b7777", None))))["3b7777"]["verdict"] == "below-threshold"
+    assert rows(run(short, fly(("39a001", None))))["39a001"]["verdict"] == "below-threshold"
     tuesday = BASE + 'schedule = [ { days = ["tue"] } ]\n'
-    r = rows(run(tuesday, fly(("3b7777", None))))["3b7777"]
+    r = rows(run(tuesday, fly(("39a001", None))))["39a001"]
     assert (r["verdict"], r["rule"], r["judged_s"], r["judged_from"]) == (
         "inactive", "box: outside its activation windows", 0.0, None)  # fmt: skip
     # the same flight a day later is inside Tuesday's window, whole
-    r = rows(run(tuesday, fly(("3b7777", None), t0=T0 + 86400)))["3b7777"]
+    r = rows(run(tuesday, fly(("39a001", None), t0=T0 + 86400)))["39a001"]
     assert r["verdict"] == "breach" and r["judged_s"] == pytest.approx(500, abs=1e-3)
     spans = BASE + f'schedule = [ {{ until = {_iso(200)} }}, {{ from = {_iso(550)} }} ]\n'
-    r = rows(run(spans, fly(("3b7777", None))))["3b7777"]
+    r = rows(run(spans, fly(("39a001", None))))["39a001"]
     assert r["judged_from"] == at(100) and r["judged_s"] == pytest.approx(100 + 50, abs=1e-3)
 
 
 def test_zone_activation_fields() -> None:
     acts = {"activations": [{"start": _iso(500), "end": _iso(1000)}, {"text": "NOTAM"}]}
     z = zone("BOX", 0.0, props=acts)
-    r = rows(run(BASE, fly(("3b7777", None)), zones=(z,)))["3b7777"]
+    r = rows(run(BASE, fly(("39a001", None)), zones=(z,)))["39a001"]
     assert r["judged_from"] == at(500) and r["judged_s"] == pytest.approx(100, abs=1e-3)
     off = BASE + "activations = false\n"
-    assert rows(run(off, fly(("3b7777", None)), zones=(z,)))["3b7777"]["judged_s"] == pytest.approx(500, abs=1e-3)
-    r = rows(run(BASE, fly(("3b7777", None), t0=T0 + 2000), zones=(z,)))["3b7777"]
+    assert rows(run(off, fly(("39a001", None)), zones=(z,)))["39a001"]["judged_s"] == pytest.approx(500, abs=1e-3)
+    r = rows(run(BASE, fly(("39a001", None), t0=T0 + 2000), zones=(z,)))["39a001"]
     assert r["verdict"] == "inactive"
     # a zone whose activations are all text cannot be scheduled: always active, and said so
     z = zone("BOX", 0.0, props={"activations": [{"text": "H24 by NOTAM"}]})
-    j = run(BASE, fly(("3b7777", None)), zones=(z,))
-    assert rows(j)["3b7777"]["judged_s"] == pytest.approx(500, abs=1e-3)
+    j = run(BASE, fly(("39a001", None)), zones=(z,))
+    assert rows(j)["39a001"]["judged_s"] == pytest.approx(500, abs=1e-3)
     assert j.notes == ("zone 'BOX': 1 activation text(s) not times ('H24 by NOTAM'), zone kept always active",)
 
 
@@ -307,7 +307,7 @@ RING = BASE + '[[zones.ring]]\nname = "10km"\ndistance = "10 km"\nrepeat_s = 30\
 
 
 def test_ring_is_exactly_the_buffer_distance() -> None:
-    j = run(RING, fly(("3b7777", None), seconds=1000, step=5.0))
+    j = run(RING, fly(("39a001", None), seconds=1000, step=5.0))
     ring = [r for r in j.episodes.to_pylist() if r["zone"] == "BOX~10km"]
     # the aircraft starts 0.2 deg west of BOX: 22 km, outside the ring; enters it 10 km
     # before BOX, leaves BOX into it, and leaves it 10 km east of BOX
@@ -349,7 +349,7 @@ def test_ring_along_a_neighbour_only() -> None:
 
 def test_authorised_aircraft_are_not_warned() -> None:
     text = RING + '[zones.authorised]\nstates = ["FRA"]\n'
-    got = [r["verdict"] for r in run(text, fly(("3b7777", None))).episodes.to_pylist()]
+    got = [r["verdict"] for r in run(text, fly(("39a001", None))).episodes.to_pylist()]
     assert set(got) == {"authorised"}
 
 
@@ -358,7 +358,7 @@ def test_authorised_aircraft_are_not_warned() -> None:
 
 def test_suspect_episodes_are_untrusted_never_breaches() -> None:
     policy = parse_policy(BASE, source="p")
-    tracks = fly(("3b7777", None), ("3b7778", None))
+    tracks = fly(("39a001", None), ("39a002", None))
     episodes = detect(tracks, [BOX])
     ok = judge(episodes, policy, zones=[BOX])
     assert ok.episodes.column("verdict").to_pylist() == ["breach", "breach"], "no integrity column: all ok"
@@ -373,7 +373,7 @@ def test_suspect_episodes_are_untrusted_never_breaches() -> None:
 
 
 def test_zones_no_table_matches_get_no_verdict() -> None:
-    j = run(BASE, fly(("3b7777", None)), zones=(BOX, BOX2))
+    j = run(BASE, fly(("39a001", None)), zones=(BOX, BOX2))
     got = {r["zone"]: r["verdict"] for r in j.episodes.to_pylist()}
     assert got == {"BOX": "breach", "BOX2": None}
 
@@ -403,16 +403,16 @@ def test_schedule_clipped_depth_is_the_depth_of_the_part_inside_the_window() -> 
     # point of that part is its end, 0.2 deg of longitude from the west edge (< 0.5 deg
     # of latitude to the north and south edges)
     text = BASE + f"schedule = [ {{ until = {_iso(200)} }} ]\n"
-    r = rows(run(text, fly(("3b7777", None))))["3b7777"]
+    r = rows(run(text, fly(("39a001", None))))["39a001"]
     expect = GEOD.inv(0.0, 0.5, 0.2, 0.5)[2]
     assert r["judged_s"] == pytest.approx(100, abs=1e-3)
     assert r["judged_depth_m"] == pytest.approx(expect, abs=15)
     assert r["max_depth_m"] > 50_000, "the whole episode's depth is unchanged"
     deep = text + f"min_depth_m = {expect + 100:.0f}\n"
-    assert rows(run(deep, fly(("3b7777", None))))["3b7777"]["verdict"] == "below-threshold"
+    assert rows(run(deep, fly(("39a001", None))))["39a001"]["verdict"] == "below-threshold"
     # two windows: the deeper piece counts
     two = BASE + f"schedule = [ {{ until = {_iso(200)} }}, {{ from = {_iso(340)}, until = {_iso(360)} }} ]\n"
-    r = rows(run(two, fly(("3b7777", None))))["3b7777"]
+    r = rows(run(two, fly(("39a001", None))))["39a001"]
     assert r["judged_depth_m"] == pytest.approx(GEOD.inv(0.5, 0.5, 0.5, 0.0)[2], abs=15)
 
 
@@ -430,5 +430,5 @@ DP 00:00:00 N 001:00:00 E
     (tmp_path / "box.txt").write_text(text)
     zones = skyfence.read_zones(str(tmp_path / "box.txt"))
     assert zones[0].properties["activations"] == [{"start": _iso(480), "end": _iso(960)}]
-    r = rows(run(BASE.replace('"BOX"', '"box"'), fly(("3b7777", None)), zones=zones), zones[0].id)["3b7777"]
+    r = rows(run(BASE.replace('"BOX"', '"box"'), fly(("39a001", None)), zones=zones), zones[0].id)["39a001"]
     assert r["judged_from"] == at(480) and r["judged_s"] == pytest.approx(120, abs=1e-3)

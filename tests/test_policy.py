@@ -360,9 +360,10 @@ def test_suspect_episodes_are_untrusted_never_breaches() -> None:
     policy = parse_policy(BASE, source="p")
     tracks = fly(("39a001", None), ("39a002", None))
     episodes = detect(tracks, [BOX])
-    ok = judge(episodes, policy, zones=[BOX])
+    plain = episodes.drop_columns([c for c in ("integrity", "integrity_reasons") if c in episodes.column_names])
+    ok = judge(plain, policy, zones=[BOX])
     assert ok.episodes.column("verdict").to_pylist() == ["breach", "breach"], "no integrity column: all ok"
-    flagged = episodes.append_column("integrity", pa.array(["suspect", "ok"])).append_column(
+    flagged = plain.append_column("integrity", pa.array(["suspect", "ok"])).append_column(
         "integrity_reasons", pa.array(["speed;jump", ""]))  # fmt: skip
     j = judge(flagged, policy, zones=[BOX])
     r = j.episodes.to_pylist()

@@ -433,3 +433,16 @@ DP 00:00:00 N 001:00:00 E
     assert zones[0].properties["activations"] == [{"start": _iso(480), "end": _iso(960)}]
     r = rows(run(BASE.replace('"BOX"', '"box"'), fly(("39a001", None)), zones=zones), zones[0].id)["39a001"]
     assert r["judged_from"] == at(480) and r["judged_s"] == pytest.approx(120, abs=1e-3)
+
+
+def test_scheduled_ring_warns_only_while_active() -> None:
+    # ring east of BOX: 00:10:00 to about 00:10:45; active from 00:10:20 only
+    text = RING.replace("[[zones.ring]]", f"schedule = [ {{ from = {_iso(620)} }} ]\n[[zones.ring]]")
+    j = run(text, fly(("39a001", None), seconds=1000, step=5.0))
+    after = [r for r in j.episodes.to_pylist() if r["zone"] == "BOX~10km"][-1]
+    assert after["judged_from"] == at(620)
+    w = [x["time"].timestamp() - T0 for x in j.warnings.to_pylist()]
+    assert after["exit_time"].timestamp() - T0 == pytest.approx(600 + 10_000 / (V * 111_320), abs=0.5)  # 645 s
+    assert w == pytest.approx([620.0]), "one warning at 00:10:20, none from 00:10:00 while inactive"
+    before = [r for r in j.episodes.to_pylist() if r["zone"] == "BOX~10km"][0]
+    assert before["verdict"] == "inactive"

@@ -216,7 +216,8 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     incident_id, incidents = _incidents(
         verdict == "breach", icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, severity,
         zone, state, category, ident["source"], rules)  # fmt: skip
-    warnings = _warnings(verdict == "warning", episodes, zone, icao, calls, entry, exit_, bound, prepared)
+    warnings = _warnings(verdict == "warning", episodes, zone, icao, calls, judged_from, exit_, bound, prepared,
+                         actives)  # fmt: skip
     incidents = _warned(incidents, warnings, rules)
 
     cols = {
@@ -387,9 +388,11 @@ WARNING_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tracks) -> pa.Table:
-    """One warning at ring entry and every ``repeat_s`` after it while inside
+def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tracks, actives) -> pa.Table:
+    """One warning at ``start`` (the ring entry, or the first active instant of a
+    scheduled ring) and every ``repeat_s`` after it while inside and active
     (positions from ``tracks``, prepared, when given)."""
+    entry = start
     idx = np.nonzero(mask)[0]
     if not len(idx):
         return WARNING_SCHEMA.empty_table()
@@ -401,13 +404,19 @@ def _warnings(mask, episodes, zone, icao, calls, entry, exit_, bound: Bound, tra
     ep = np.repeat(idx, count)
     seq = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     t = entry[ep] + seq * np.repeat(rep, count)
+    active = np.ones(len(t), bool)
+    for z in np.unique(zone[ep]):  # scheduled rings: no warning while inactive
+        if z in actives:
+            m = zone[ep] == z
+            active[m] = actives[z].contains(t[m])
+    ep, seq, t = ep[active], seq[active], t[active]
     lat = np.full(len(t), np.nan)
     lon = np.full(len(t), np.nan)
     alt = np.full(len(t), np.nan)
     if tracks is not None and len(t):
         lat, lon, alt = _positions(tracks, icao[ep], t)
-    # the position of the first warning is the ring entry point, exactly
-    first = seq == 0
+    # the position of a warning at the ring entry is the entry point, exactly
+    first = t == _seconds(episodes.column("entry_time"))[ep]
     lat[first] = episodes.column("entry_lat").to_numpy(zero_copy_only=False)[ep[first]]
     lon[first] = episodes.column("entry_lon").to_numpy(zero_copy_only=False)[ep[first]]
     rules = [bound.rule_of[z].name for z in zone[ep]]

@@ -71,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
         episodes = judged.episodes
     fmt = args.format
     if fmt is None and args.output is None and sys.stdout.isatty():
-        print(table_text(episodes))
+        if judged is not None:
+            from ..policy._cli import verdict_table
+
+            print(verdict_table(judged))
+        else:
+            print(table_text(episodes))
     else:
         write(episodes, fmt or "jsonl", args.output)
     if not args.quiet:

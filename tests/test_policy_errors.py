@@ -71,6 +71,9 @@ CASES = [
     ('states = ["TUR"]', 'states = ["Turkey"]', "states = ", "ISO 3166-1 alpha-3"),
     ("[[clearance]]", "[[clearance]]\nnotes = 1", "notes = 1", "unknown key"),
     ('name = "t"', 'name = "t"\nname = "u"', 'name = "u"', "not valid TOML"),
+    ('until = 2015-11-24T10:00:00Z', 'until = 2015-11-24T10:00:00Z\n\n[[clearance]]\nid = "C2"\n'
+     'icao24 = ["3B7777"]\nzones = ["TUR"]\nfrom = 2015-11-24T09:00:00Z\nuntil = 2015-11-24T11:00:00Z',
+     'from = 2015-11-24T09', "time window overlaps clearance 'C1' (line 22) for 3b7777"),
 ]
 
 
@@ -119,3 +122,8 @@ def test_ring_along_an_unknown_state(tmp_path: Path, capsys) -> None:
     assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"skyfence: error: {pol}:{_line(text, '[[zones.ring]]')}: ring '15NM': along: unknown country code 'SYX'")
+
+
+def test_missing_policy_file(tmp_path: Path, capsys) -> None:
+    assert main(["detect", str(TRACK), "--policy", str(tmp_path / "absent.toml")]) == 2
+    assert capsys.readouterr().err == f"skyfence: error: {tmp_path / 'absent.toml'}: cannot read policy file: No such file or directory\n"

@@ -46,7 +46,10 @@ def verdict_table(j: Judgement, limit: int = 50) -> str:
         cells = []
         for c, w in cols:
             v = r[c]
-            s = "-" if v is None else (f"{v:.1f}" if c == "duration_s" else f"{v:.0f}") if isinstance(v, float) else str(v)
+            if isinstance(v, float):
+                s = f"{v:.1f}" if c == "duration_s" else f"{v:.0f}"
+            else:
+                s = "-" if v is None else str(v)
             cells.append(s.rjust(w) if isinstance(v, float) else s.ljust(w))
         lines.append("  ".join(cells) + "  " + (r["rule"] or "-"))
     if j.episodes.num_rows > limit:

@@ -187,7 +187,8 @@ def read_policy(path) -> Policy:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise PolicyError(f"cannot read policy file: {getattr(err, 'strerror', None) or err}", source=str(path)) from None
+        why = getattr(err, "strerror", None) or err
+        raise PolicyError(f"cannot read policy file: {why}", source=str(path)) from None
     return parse_policy(text, source=str(path), base=p.parent)
 
 
@@ -350,7 +351,8 @@ class _Reader:
         else:
             m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([A-Za-z]+)\s*", v) if isinstance(v, str) else None
             if not m or m.group(2).lower() not in UNITS:
-                raise self.err(path + (key,), f"expected a distance such as \"5 km\" or \"15 NM\" (units m, km, NM, mi), got {v!r}")
+                raise self.err(path + (key,), "expected a distance such as \"5 km\" or \"15 NM\" "
+                                              f"(units m, km, NM, mi), got {v!r}")  # fmt: skip
             d = float(m.group(1)) * UNITS[m.group(2).lower()]
         if not 0 < d <= MAX_RING_M:
             raise self.err(path + (key,), f"must be more than 0 and at most {MAX_RING_M / 1000:g} km, got {v!r}")
@@ -496,7 +498,8 @@ class _Reader:
                 same = (c.icao24 & p.icao24) or (c.callsigns & p.callsigns)
                 if same and c.start < p.end and p.start < c.end:
                     who = sorted(same)[0]
-                    raise self.err(("clearance", j), f"time window overlaps clearance {p.id!r} (line {p.line}) for {who}")
+                    msg = f"time window overlaps clearance {p.id!r} (line {p.line}) for {who}"
+                    raise self.err(("clearance", j, "from"), msg)
 
     def severity(self, t: dict, i: int) -> SeverityRule:
         path = ("severity", i)

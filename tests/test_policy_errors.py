@@ -71,6 +71,8 @@ CASES = [
     ('states = ["TUR"]', 'states = ["Turkey"]', "states = ", "ISO 3166-1 alpha-3"),
     ("[[clearance]]", "[[clearance]]\nnotes = 1", "notes = 1", "unknown key"),
     ('name = "t"', 'name = "t"\nname = "u"', 'name = "u"', "not valid TOML"),
+    ('[[clearance]]', '[[zones]]\nname = "turkey"  # again\nmatch = ["SYR"]\n\n[[clearance]]', "# again",
+     "name 'turkey' already used"),
     ('until = 2015-11-24T10:00:00Z', 'until = 2015-11-24T10:00:00Z\n\n[[clearance]]\nid = "C2"\n'
      'icao24 = ["3B7777"]\nzones = ["TUR"]\nfrom = 2015-11-24T09:00:00Z\nuntil = 2015-11-24T11:00:00Z',
      'from = 2015-11-24T09', "time window overlaps clearance 'C1' (line 22) for 3b7777"),

@@ -374,6 +374,9 @@ class _Reader:
             "merge_gap_s": self.number(defaults, ("defaults",), "merge_gap_s", 600.0),
         }
         rules = tuple(self.zone_rule(t, i, dflt) for i, t in enumerate(self.tables(d, (), "zones")))
+        for i, r in enumerate(rules):  # names identify tables in `rule` and in incidents
+            if r.name in [q.name for q in rules[:i]]:
+                raise self.err(("zones", i, "name"), f"name {r.name!r} already used by another [[zones]] table")
         clearances = tuple(self.clearance(t, i) for i, t in enumerate(self.tables(d, (), "clearance")))
         self.check_clearances(clearances)
         sev_tables = self.tables(d, (), "severity")

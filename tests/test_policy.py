@@ -446,3 +446,24 @@ def test_scheduled_ring_warns_only_while_active() -> None:
     assert w == pytest.approx([620.0]), "one warning at 00:10:20, none from 00:10:00 while inactive"
     before = [r for r in j.episodes.to_pylist() if r["zone"] == "BOX~10km"][0]
     assert before["verdict"] == "inactive"
+
+
+def test_ring_along_a_neighbour_is_at_its_distance_everywhere() -> None:
+    """Every vertex of the ring's outer edge is 15 NM from Turkey's border with
+    Syria (measured in an azimuthal equidistant projection centred on the vertex:
+    exact distances from the centre), to within the 2 m of the buffer's arcs."""
+    tur, syr = skyfence.read_zones("world:TUR,SYR")
+    policy = parse_policy('[[zones]]\nmatch = ["TUR"]\n[[zones.ring]]\ndistance = "15 NM"\nalong = ["SYR"]\n', source="p")
+    (ring,) = policy.rings([tur])
+    shared = shapely.segmentize(tur.geometry.boundary.intersection(syr.geometry.buffer(0.01)), 0.001)
+    pts = shapely.get_coordinates(ring.geometry)[::5]
+    near = tur.geometry.boundary.intersection(box(*ring.geometry.buffer(0.1).bounds))
+    outer = pts[shapely.distance(near, shapely.points(pts)) > 0.05][:120]
+    assert len(outer) == 120
+    errors = []
+    for x, y in outer:
+        tr = pyproj.Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={y} +lon_0={x} +datum=WGS84", always_xy=True)
+        part = shared.intersection(box(x - 0.5, y - 0.5, x + 0.5, y + 0.5))  # 15 NM is 0.25 deg
+        line = shapely.transform(part, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
+        errors.append(line.distance(shapely.Point(0, 0)) - 15 * 1852)
+    assert -3.0 <= min(errors) and max(errors) <= 0.5, (min(errors), max(errors))

@@ -6,8 +6,9 @@ the border the zone shares with those states, taken from the built-in world
 borders).  It is built as a real :class:`~skyfence.Zone` and goes through the
 same engine as any zone, so ring entries and exits are exact.
 
-Construction: the border lines concerned are cut into pieces of at most
-``PIECE_M``; each piece is buffered by ``distance_m`` in its own azimuthal
+Construction: the border lines concerned (their edges first cut to at most
+0.01 deg, so that they stay the straight lon/lat lines the engine uses once
+projected) are cut into pieces of at most ``PIECE_M``; each piece is buffered by ``distance_m`` in its own azimuthal
 equidistant projection centred on it (pyproj), where distances from points
 within ``PIECE_M / 2 + distance_m`` of the centre are within 1e-4 of
 geodesic ones (3 m at 28 km); buffer arcs use 64 segments per quarter circle
@@ -27,6 +28,7 @@ import shapely
 from shapely.geometry import LineString
 
 PIECE_M = 100_000.0
+SEGMENT_DEG = 0.01
 SHARED_TOL_DEG = 0.01
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -54,8 +56,12 @@ def ring_geometry(zone_geom, distance_m: float, along_geoms=()):
 
 
 def _pieces(line: LineString):
-    """Cut a lon/lat line into consecutive pieces of at most PIECE_M (geodesic)."""
-    xy = np.asarray(line.coords)[:, :2]
+    """Cut a lon/lat line into consecutive pieces of at most PIECE_M (geodesic).
+
+    The line is first cut into edges of at most 0.01 deg (about 1 km): its
+    edges are straight in lon/lat (as the engine reads them), and a long one
+    would be a different line once projected."""
+    xy = np.asarray(shapely.segmentize(line, SEGMENT_DEG).coords)[:, :2]
     if len(xy) < 2:
         return []
     _, _, d = _GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])

@@ -1,0 +1,399 @@
+"""Per-fix integrity flags: can this position be trusted?
+
+Surveillance data lies: GNSS spoofing and jamming, stale (frozen) positions,
+time glitches, CPR decoding errors, altitude decoding errors.  Each fix gets a
+bitmask of reasons (``FLAGS``); an episode is ``suspect`` when a fix it rests
+on is flagged (see :func:`episode_flags`).
+
+All checks look at one aircraft's fixes in time order (the prepared tracks,
+sorted and without duplicate times), never across aircraft, and look back a
+bounded number of fixes (``LOOK_BACK``), so the same kernel can run on a live
+feed with per-aircraft state.  Gaps longer than ``max_gap`` split tracks for
+the crossing engine but not here: an impossible displacement stays impossible
+across a gap.
+
+Thresholds (module constants, documented in the README section "Data
+integrity"):
+
+- ``speed``: the distance between two consecutive fixes exceeds
+  ``V_MAX * dt + D_TOL`` (1800 kt, about Mach 3 in the stratosphere: no
+  aircraft in service is faster; ``D_TOL`` = 1 km allows for timestamp
+  jitter and stale positions on 1 s intervals).  Given to the later fix.
+- ``jump``: a run of fixes that jumped away (``speed``) and came back: the
+  fixes before and after the run are consistent with each other at
+  ``V_MAX`` and closer to each other than half of either jump.  The whole
+  run is flagged; the fix after the return is not.
+- ``frozen``: the position repeats exactly while the reported ground speed
+  says the aircraft has moved more than ``D_FROZEN`` (1 km) since the
+  position last changed.
+- ``velocity``: over a window of at least ``W_MIN`` (20 s, at most
+  ``W_MAX`` = 60 s, not spanning a ``speed`` jump) the displacement differs
+  from the reported velocity (ground speed and track, integrated by the
+  trapezoidal rule) by more than ``V_REL`` (25 %) of the distance flown
+  plus ``V_TOL`` (1.5 km); across a gap longer than the window, the
+  displacement exceeds 1.5 times the higher reported speed times the gap.
+- ``altitude``: barometric altitude changes faster than ``ALT_RATE``
+  (40,000 ft/min) plus ``ALT_TOL`` (300 ft); spikes that come back flag the
+  spike, not the fix after it (as for ``jump``).
+- ``nic``: NIC below 6 (containment radius 0.6 NM or more, or unknown).
+- ``nacp``: NACp below 7 (95 % position error 0.1 NM or more, or unknown).
+- ``sil``: SIL 0 (probability of exceeding the containment radius unknown).
+- ``time-order``: set by the readers: the fix's timestamp is earlier than the
+  fix before it of the same aircraft in the file (or later than the one
+  after it), by more than ``TIME_ORDER_TOL`` (1 s).  A file in which more
+  than 1 % of an aircraft's consecutive fixes are out of order is taken as
+  unsorted, not as glitched, and gets no such flag.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+# reason codes, in bit order (bit k = 1 << k)
+FLAG_NAMES = ("time-order", "speed", "jump", "frozen", "velocity", "altitude", "nic", "nacp", "sil")
+FLAGS = {name: 1 << k for k, name in enumerate(FLAG_NAMES)}
+TIME_ORDER, SPEED, JUMP, FROZEN, VELOCITY, ALTITUDE, NIC, NACP, SIL = (FLAGS[n] for n in FLAG_NAMES)
+
+KT = 1852.0 / 3600.0  # m/s per knot
+V_MAX = 1800.0 * KT  # m/s
+D_TOL = 1000.0  # m
+LOOK_BACK = 1024  # fixes
+D_FROZEN = 1000.0  # m
+W_MIN = 20.0  # s
+W_MAX = 60.0  # s
+V_REL = 0.25
+V_TOL = 1500.0  # m
+GAP_FACTOR = 1.5
+GAP_MAX = 600.0  # s: beyond this, a gap says nothing about speed
+ALT_RATE = 40000.0 / 60.0  # ft/s
+ALT_TOL = 300.0  # ft
+NIC_MIN = 6
+NACP_MIN = 7
+SIL_MIN = 1
+TIME_ORDER_TOL = 1.0  # s
+TIME_ORDER_MAX_SHARE = 0.01
+
+R_EARTH = 6371008.8  # m, mean radius: enough for plausibility tests
+
+
+# ------------------------------------------------------------------ reasons
+
+
+def reasons(flags: np.ndarray) -> np.ndarray:
+    """``;``-joined reason codes of each bitmask ("" for 0), as an object array."""
+    flags = np.asarray(flags, dtype=np.uint16)
+    values, inverse = np.unique(flags, return_inverse=True)
+    names = np.array([";".join(n for n in FLAG_NAMES if int(v) & FLAGS[n]) for v in values] or [""], dtype=object)
+    return names[inverse] if len(flags) else np.empty(0, object)
+
+
+# ------------------------------------------------------------------ input order (readers)
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_kernel(group, time, n_groups, tol, out):
+    last_t = np.empty(n_groups)
+    last_row = np.full(n_groups, -1, np.int64)
+    bad = 0
+    for i in range(len(time)):
+        g = group[i]
+        j = last_row[g]
+        if j >= 0 and time[i] < last_t[g] - tol:
+            out[i] = True
+            out[j] = True
+            bad += 1
+        last_t[g] = time[i]
+        last_row[g] = i
+    return bad
+
+
+def input_order_flags(icao: np.ndarray, time: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """``TIME_ORDER`` for rows (in file order) out of time order within their aircraft.
+
+    ``groups``: small integers per aircraft if the reader has them (else
+    computed from ``icao``).  Rows with NaN times must have been removed.
+    Returns uint16 flags per row; all zero when the file is not in time
+    order at all (more than ``TIME_ORDER_MAX_SHARE`` of pairs inverted).
+    """
+    n = len(time)
+    out = np.zeros(n, np.uint16)
+    if n < 2:
+        return out
+    if groups is None:
+        _, groups = np.unique(icao, return_inverse=True)
+    groups = np.ascontiguousarray(groups, dtype=np.int64)
+    n_groups = int(groups.max()) + 1
+    bad = np.zeros(n, bool)
+    k = _order_kernel(groups, np.ascontiguousarray(time, dtype=np.float64), n_groups, TIME_ORDER_TOL, bad)
+    pairs = n - len(np.unique(groups)) if k else 0
+    if k and k <= TIME_ORDER_MAX_SHARE * max(pairs, 1):
+        out[bad] = TIME_ORDER
+    return out
+
+
+# ------------------------------------------------------------------ kinematics
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _dxy(lat0, lon0, lat1, lon1):
+    """East and north displacement (m), equirectangular at the mid latitude."""
+    dlon = (lon1 - lon0 + 180.0) % 360.0 - 180.0
+    phi = math.radians(0.5 * (lat0 + lat1))
+    return math.radians(dlon) * R_EARTH * math.cos(phi), math.radians(lat1 - lat0) * R_EARTH
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _dist(lat, lon, i, j):
+    dx, dy = _dxy(lat[i], lon[i], lat[j], lon[j])
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@numba.njit(cache=True, nogil=True)
+def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn, jd, cex, cey, cl, cu, prev):
+    """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft.
+
+    Scratch arrays (length of the fixes): ``viol`` (edge into fix i breaks
+    ``V_MAX``), ``opn`` (such a jump not yet matched by a return: only those
+    can open a jump-and-return run, and a return never opens one),
+    ``jd`` (its length), ``cex``/``cey``/``cl``/``cu``
+    (cumulative expected displacement, path length and unknown-velocity
+    segments), ``prev`` (previous fix with an altitude).
+    """
+    for k in range(len(gstart) - 1):
+        a, b = gstart[k], gstart[k + 1]
+        # quality fields
+        for i in range(a, b):
+            f = out[i]
+            if nic[i] < NIC_MIN:
+                f |= NIC
+            if nacp[i] < NACP_MIN:
+                f |= NACP
+            if sil[i] < SIL_MIN:
+                f |= SIL
+            out[i] = f
+            viol[i] = False
+            opn[i] = False
+        # speed, jumps and returns
+        for i in range(a + 1, b):
+            dt = time[i] - time[i - 1]
+            d = _dist(lat, lon, i - 1, i)
+            jd[i] = d
+            if d <= V_MAX * dt + D_TOL:
+                continue
+            viol[i] = True
+            paired = False
+            for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
+                if not opn[e]:
+                    continue
+                p = e - 1
+                dpq = _dist(lat, lon, p, i)
+                if dpq <= V_MAX * (time[i] - time[p]) + D_TOL and dpq < 0.5 * min(jd[e], d):
+                    for r in range(e, i):
+                        out[r] |= JUMP
+                    opn[e] = False
+                    paired = True
+                    break
+            if not paired:
+                out[i] |= SPEED
+                opn[i] = True
+        # frozen positions
+        moved = 0.0
+        for i in range(a + 1, b):
+            if lat[i] == lat[i - 1] and lon[i] == lon[i - 1]:
+                v0, v1 = gs[i - 1], gs[i]
+                v = 0.5 * (v0 + v1) if not (math.isnan(v0) or math.isnan(v1)) else (v1 if math.isnan(v0) else v0)
+                if not math.isnan(v):
+                    moved += v * KT * (time[i] - time[i - 1])
+                if moved > D_FROZEN:
+                    out[i] |= FROZEN
+            else:
+                moved = 0.0
+        # velocity consistency: cumulative expected displacement
+        cex[a] = 0.0
+        cey[a] = 0.0
+        cl[a] = 0.0
+        cu[a] = 0
+        for i in range(a + 1, b):
+            dt = time[i] - time[i - 1]
+            ok0 = not (math.isnan(gs[i - 1]) or math.isnan(trk[i - 1]))
+            ok1 = not (math.isnan(gs[i]) or math.isnan(trk[i]))
+            ex = ey = sp = 0.0
+            if ok0 or ok1:
+                w = 0.5 if (ok0 and ok1) else 1.0
+                if ok0:
+                    r = math.radians(trk[i - 1])
+                    ex += w * gs[i - 1] * math.sin(r)
+                    ey += w * gs[i - 1] * math.cos(r)
+                    sp += w * gs[i - 1]
+                if ok1:
+                    r = math.radians(trk[i])
+                    ex += w * gs[i] * math.sin(r)
+                    ey += w * gs[i] * math.cos(r)
+                    sp += w * gs[i]
+            cex[i] = cex[i - 1] + ex * KT * dt
+            cey[i] = cey[i - 1] + ey * KT * dt
+            cl[i] = cl[i - 1] + sp * KT * dt
+            cu[i] = cu[i - 1] + (0 if (ok0 and ok1) else 1)
+        j = a
+        barrier = a
+        for i in range(a + 1, b):
+            if viol[i]:
+                barrier = i
+            dt = time[i] - time[i - 1]
+            if dt > W_MIN and dt <= GAP_MAX and not viol[i]:
+                vmax = max(gs[i - 1], gs[i]) if not (math.isnan(gs[i - 1]) or math.isnan(gs[i])) else np.nan
+                if not math.isnan(vmax) and jd[i] > GAP_FACTOR * vmax * KT * dt + D_TOL:
+                    out[i] |= VELOCITY
+            if j < barrier:
+                j = barrier
+            while j + 1 < i and time[i] - time[j + 1] >= W_MIN:
+                j += 1
+            span = time[i] - time[j]
+            if span < W_MIN or span > W_MAX or cu[i] != cu[j] or i - j > LOOK_BACK:
+                continue
+            ax, ay = _dxy(lat[j], lon[j], lat[i], lon[i])
+            rx = ax - (cex[i] - cex[j])
+            ry = ay - (cey[i] - cey[j])
+            if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j]) + V_TOL:
+                out[i] |= VELOCITY
+        # altitude rate, with spikes that come back
+        p = -1
+        for i in range(a, b):
+            opn[i] = False
+            if math.isnan(alt[i]):
+                continue
+            prev[i] = p
+            if p >= 0 and abs(alt[i] - alt[p]) > ALT_RATE * (time[i] - time[p]) + ALT_TOL:
+                paired = False
+                for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
+                    if not opn[e]:
+                        continue
+                    q = prev[e]
+                    da = abs(alt[i] - alt[q])
+                    if da <= ALT_RATE * (time[i] - time[q]) + ALT_TOL and da < 0.5 * min(
+                        abs(alt[e] - alt[q]), abs(alt[i] - alt[p])
+                    ):
+                        for r in range(e, i):
+                            out[r] |= ALTITUDE
+                        opn[e] = False
+                        paired = True
+                        break
+                if not paired:
+                    out[i] |= ALTITUDE
+                    opn[i] = True
+            p = i
+
+
+def aircraft_starts(icao: np.ndarray) -> np.ndarray:
+    """Index of each aircraft's first fix in (icao, time) order, plus ``len``."""
+    n = len(icao)
+    brk = np.ones(n, bool)
+    if n > 1:
+        brk[1:] = icao[1:] != icao[:-1]
+    return np.append(np.flatnonzero(brk), n).astype(np.int64)
+
+
+def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
+    """uint16 flags of each fix of ``tracks`` already sorted by (icao24, time)
+    without duplicate times (``prepare(...).tracks``), reader flags included."""
+    from ._detect import _parallel, threads
+
+    n = len(tracks)
+    out = np.array(tracks.flags, dtype=np.uint16, copy=True)
+    if n == 0:
+        return out
+    gstart = aircraft_starts(tracks.icao24)
+    scratch = dict(
+        viol=np.zeros(n, np.bool_),
+        opn=np.zeros(n, np.bool_),
+        jd=np.zeros(n),
+        cex=np.zeros(n),
+        cey=np.zeros(n),
+        cl=np.zeros(n),
+        cu=np.zeros(n, np.int64),
+        prev=np.full(n, -1, np.int64),
+    )
+    cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
+            tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
+
+    def run(k0: int, k1: int):
+        _kernel(gstart[k0 : k1 + 1], *cols, out, *scratch.values())
+
+    n_threads = n_threads or threads()
+    na = len(gstart) - 1
+    cuts = np.searchsorted(gstart, np.linspace(0, n, n_threads + 1))
+    cuts[0], cuts[-1] = 0, na
+    _parallel(run, np.unique(cuts))
+    return out
+
+
+# ------------------------------------------------------------------ episodes
+
+
+@numba.njit(cache=True, nogil=True)
+def _or_ranges(flags, lo, hi, out):
+    for j in range(len(lo)):
+        f = 0
+        for i in range(lo[j], hi[j] + 1):
+            f |= flags[i]
+        out[j] = f
+
+
+def episode_flags(flags: np.ndarray, first: np.ndarray, last: np.ndarray, s0: np.ndarray) -> np.ndarray:
+    """OR of the flags of the fixes each episode rests on.
+
+    Those are its fixes inside (``first`` .. ``last``); an episode with no
+    fix inside (a clip between two fixes, on segment ``s0``) rests on the two
+    fixes of that segment.
+    """
+    empty = last < first
+    lo = np.where(empty, s0, first).astype(np.int64)
+    hi = np.where(empty, np.minimum(s0 + 1, len(flags) - 1), last).astype(np.int64)
+    out = np.zeros(len(lo), np.uint16)
+    if len(lo):
+        _or_ranges(flags, lo, hi, out)
+    return out
+
+
+# ------------------------------------------------------------------ public API
+
+
+def integrity_flags(tracks, *, max_gap: float = 60.0):
+    """Integrity flags of every fix, as a table.
+
+    Parameters
+    ----------
+    tracks:
+        Fixes of any number of aircraft (:class:`skyfence.Tracks`).
+    max_gap:
+        As for :func:`skyfence.detect` (fixes are sorted and de-duplicated
+        the same way; the checks themselves do not stop at gaps).
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per fix in (icao24, time) order, duplicate times removed:
+        ``icao24, time, lat, lon, flags`` (uint16 bitmask, bit names in
+        ``skyfence._integrity.FLAG_NAMES``) and ``integrity_reasons``
+        (``;``-separated reason codes, "" when the fix is clean).
+    """
+    import pyarrow as pa
+
+    from .engine._prepare import prepare
+
+    prep = prepare(tracks, max_gap)
+    tr = prep.tracks
+    flags = fix_flags(tr)
+    return pa.table(
+        {
+            "icao24": pa.array(np.char.mod("%06x", tr.icao24.astype(np.int64)), pa.string()),
+            "time": pa.array(np.round(tr.time * 1e6).astype("int64"), pa.timestamp("us", tz="UTC")),
+            "lat": tr.lat,
+            "lon": tr.lon,
+            "flags": pa.array(flags, pa.uint16()),
+            "integrity_reasons": pa.array(reasons(flags), pa.string()),
+        }
+    )

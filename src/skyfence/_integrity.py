@@ -30,19 +30,26 @@ integrity"):
   ``W_MAX`` = 60 s, not spanning a ``speed`` jump) the displacement differs
   from the reported velocity (ground speed and track, integrated by the
   trapezoidal rule) by more than ``V_REL`` (25 %) of the distance flown
-  plus ``V_TOL`` (1.5 km); across a gap longer than the window, the
+  plus ``V_TOL`` (1.5 km), a repeated (stale) position counting from the
+  time it was first reported (and repeats themselves left to ``frozen``);
+  across a gap longer than the window, the
   displacement exceeds 1.5 times the higher reported speed times the gap.
 - ``altitude``: barometric altitude changes faster than ``ALT_RATE``
   (40,000 ft/min) plus ``ALT_TOL`` (300 ft); spikes that come back flag the
-  spike, not the fix after it (as for ``jump``).
+  spike, not the fix after it (as for ``jump``).  Also a fix whose altitude
+  lies more than ``ALT_SPIKE`` (200 ft) off the line between its neighbours
+  when flying that would take more than 2 g of vertical acceleration
+  (``2 |dev| / (dt1 dt2)``): Gillham and decoding noise, not flight.
 - ``nic``: NIC below 6 (containment radius 0.6 NM or more, or unknown).
 - ``nacp``: NACp below 7 (95 % position error 0.1 NM or more, or unknown).
 - ``sil``: SIL 0 (probability of exceeding the containment radius unknown).
-- ``time-order``: set by the readers: the fix's timestamp is earlier than the
-  fix before it of the same aircraft in the file (or later than the one
-  after it), by more than ``TIME_ORDER_TOL`` (1 s).  A file in which more
-  than 1 % of an aircraft's consecutive fixes are out of order is taken as
-  unsorted, not as glitched, and gets no such flag.
+- ``time-order``: set by the readers: the fix's timestamp is earlier than
+  that of the fix before it of the same aircraft in the file, or later than
+  that of the fix after it, by more than ``TIME_ORDER_TOL`` (1 s), while
+  those two neighbours are in order with each other: one fix out of place.
+  A file listing an aircraft's flights in another order (blocks, each in
+  order) gets no flag; a file in which more than 1 % of the fixes are out of
+  place is taken as unsorted, not as glitched, and gets no flag either.
 """
 
 from __future__ import annotations
@@ -70,6 +77,8 @@ GAP_FACTOR = 1.5
 GAP_MAX = 600.0  # s: beyond this, a gap says nothing about speed
 ALT_RATE = 40000.0 / 60.0  # ft/s
 ALT_TOL = 300.0  # ft
+ALT_SPIKE = 200.0  # ft off the line between the neighbouring altitudes ...
+ALT_ACCEL = 2.0 * 32.174  # ft/s2: ... needing more than 2 g of vertical acceleration
 NIC_MIN = 6
 NACP_MIN = 7
 SIL_MIN = 1
@@ -95,18 +104,27 @@ def reasons(flags: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _order_kernel(group, time, n_groups, tol, out):
-    last_t = np.empty(n_groups)
-    last_row = np.full(n_groups, -1, np.int64)
+    """Flag rows whose time is out of order with their aircraft's previous and
+    next rows (file order) while those two are in order with each other."""
+    n = len(time)
+    prev = np.empty(n, np.int64)
+    nxt = np.empty(n, np.int64)
+    last = np.full(n_groups, -1, np.int64)
+    for i in range(n):
+        prev[i] = last[group[i]]
+        last[group[i]] = i
+    last[:] = -1
+    for i in range(n - 1, -1, -1):
+        nxt[i] = last[group[i]]
+        last[group[i]] = i
     bad = 0
-    for i in range(len(time)):
-        g = group[i]
-        j = last_row[g]
-        if j >= 0 and time[i] < last_t[g] - tol:
+    for i in range(n):
+        p, q = prev[i], nxt[i]
+        if p < 0 or q < 0 or time[p] > time[q] + tol:
+            continue
+        if time[i] < time[p] - tol or time[i] > time[q] + tol:
             out[i] = True
-            out[j] = True
             bad += 1
-        last_t[g] = time[i]
-        last_row[g] = i
     return bad
 
 
@@ -128,8 +146,7 @@ def input_order_flags(icao: np.ndarray, time: np.ndarray, groups: np.ndarray | N
     n_groups = int(groups.max()) + 1
     bad = np.zeros(n, bool)
     k = _order_kernel(groups, np.ascontiguousarray(time, dtype=np.float64), n_groups, TIME_ORDER_TOL, bad)
-    pairs = n - len(np.unique(groups)) if k else 0
-    if k and k <= TIME_ORDER_MAX_SHARE * max(pairs, 1):
+    if k and k <= TIME_ORDER_MAX_SHARE * n:
         out[bad] = TIME_ORDER
     return out
 
@@ -201,8 +218,11 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
                 opn[i] = True
         # frozen positions
         moved = 0.0
+        prev[a] = a
         for i in range(a + 1, b):
+            prev[i] = i  # first fix of the run of fixes at this position
             if lat[i] == lat[i - 1] and lon[i] == lon[i - 1]:
+                prev[i] = prev[i - 1]
                 v0, v1 = gs[i - 1], gs[i]
                 v = 0.5 * (v0 + v1) if not (math.isnan(v0) or math.isnan(v1)) else (v1 if math.isnan(v0) else v0)
                 if not math.isnan(v):
@@ -251,13 +271,15 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
                 j = barrier
             while j + 1 < i and time[i] - time[j + 1] >= W_MIN:
                 j += 1
-            span = time[i] - time[j]
-            if span < W_MIN or span > W_MAX or cu[i] != cu[j] or i - j > LOOK_BACK:
+            # a stale position was true when it was first reported
+            j0 = max(prev[j], barrier)
+            span = time[i] - time[j0]
+            if span < W_MIN or span > W_MAX or cu[i] != cu[j0] or i - j0 > LOOK_BACK or prev[i] != i:
                 continue
-            ax, ay = _dxy(lat[j], lon[j], lat[i], lon[i])
-            rx = ax - (cex[i] - cex[j])
-            ry = ay - (cey[i] - cey[j])
-            if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j]) + V_TOL:
+            ax, ay = _dxy(lat[j0], lon[j0], lat[i], lon[i])
+            rx = ax - (cex[i] - cex[j0])
+            ry = ay - (cey[i] - cey[j0])
+            if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j0]) + V_TOL:
                 out[i] |= VELOCITY
         # altitude rate, with spikes that come back
         p = -1
@@ -284,6 +306,13 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
                 if not paired:
                     out[i] |= ALTITUDE
                     opn[i] = True
+            # the fix before: a spike no aircraft can fly (out and back)
+            if p >= 0 and prev[p] >= 0:
+                q = prev[p]
+                d1, d2 = time[p] - time[q], time[i] - time[p]
+                dev = alt[p] - (alt[q] + (alt[i] - alt[q]) * d1 / (d1 + d2))
+                if abs(dev) > ALT_SPIKE and 2.0 * abs(dev) / (d1 * d2) > ALT_ACCEL:
+                    out[p] |= ALTITUDE
             p = i
 
 

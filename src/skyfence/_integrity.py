@@ -26,7 +26,7 @@ integrity"):
 - ``frozen``: the position repeats exactly while the reported ground speed
   says the aircraft has moved more than ``D_FROZEN`` (1 km) since the
   position last changed.
-- ``velocity``: over a window of at least ``W_MIN`` (20 s, at most
+- ``velocity``: over a window of at least ``W_MIN`` (30 s, at most
   ``W_MAX`` = 60 s, not spanning a ``speed`` jump) the displacement differs
   from the reported velocity (ground speed and track, integrated by the
   trapezoidal rule) by more than ``V_REL`` (25 %) of the distance flown
@@ -48,8 +48,9 @@ integrity"):
   that of the fix after it, by more than ``TIME_ORDER_TOL`` (1 s), while
   those two neighbours are in order with each other: one fix out of place.
   A file listing an aircraft's flights in another order (blocks, each in
-  order) gets no flag; a file in which more than 1 % of the fixes are out of
-  place is taken as unsorted, not as glitched, and gets no flag either.
+  order) gets no flag; a file in which more than 1 % of the fixes (and more
+  than 3) are out of place is taken as unsorted, not as glitched, and gets
+  no flag either.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ V_MAX = 1800.0 * KT  # m/s
 D_TOL = 1000.0  # m
 LOOK_BACK = 1024  # fixes
 D_FROZEN = 1000.0  # m
-W_MIN = 20.0  # s
+W_MIN = 30.0  # s
 W_MAX = 60.0  # s
 V_REL = 0.25
 V_TOL = 1500.0  # m
@@ -146,7 +147,7 @@ def input_order_flags(icao: np.ndarray, time: np.ndarray, groups: np.ndarray | N
     n_groups = int(groups.max()) + 1
     bad = np.zeros(n, bool)
     k = _order_kernel(groups, np.ascontiguousarray(time, dtype=np.float64), n_groups, TIME_ORDER_TOL, bad)
-    if k and k <= TIME_ORDER_MAX_SHARE * n:
+    if k and (k <= 3 or k <= TIME_ORDER_MAX_SHARE * n):
         out[bad] = TIME_ORDER
     return out
 
@@ -283,12 +284,14 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
                 out[i] |= VELOCITY
         # altitude rate, with spikes that come back
         p = -1
+        vp = False  # the step into p broke the rate
         for i in range(a, b):
             opn[i] = False
             if math.isnan(alt[i]):
                 continue
             prev[i] = p
-            if p >= 0 and abs(alt[i] - alt[p]) > ALT_RATE * (time[i] - time[p]) + ALT_TOL:
+            vi = p >= 0 and abs(alt[i] - alt[p]) > ALT_RATE * (time[i] - time[p]) + ALT_TOL
+            if vi:
                 paired = False
                 for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
                     if not opn[e]:
@@ -307,13 +310,14 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
                     out[i] |= ALTITUDE
                     opn[i] = True
             # the fix before: a spike no aircraft can fly (out and back)
-            if p >= 0 and prev[p] >= 0:
+            if p >= 0 and prev[p] >= 0 and not (vi or vp):
                 q = prev[p]
                 d1, d2 = time[p] - time[q], time[i] - time[p]
                 dev = alt[p] - (alt[q] + (alt[i] - alt[q]) * d1 / (d1 + d2))
                 if abs(dev) > ALT_SPIKE and 2.0 * abs(dev) / (d1 * d2) > ALT_ACCEL:
                     out[p] |= ALTITUDE
             p = i
+            vp = vi
 
 
 def aircraft_starts(icao: np.ndarray) -> np.ndarray:

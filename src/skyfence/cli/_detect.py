@@ -83,8 +83,8 @@ def summary(tracks, prep, episodes, seconds: float) -> str:
         "skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped"
     )
     parts.append(f"{len(prep.start) - 1} tracks")
-    if prep.flags is not None:
-        parts.append(f"{int((prep.flags != 0).sum())} suspect fixes")
     parts.append(f"{episodes.num_rows} episodes")
+    if prep.flags is not None:  # fixes with an integrity flag (see README, Data integrity)
+        parts.append(f"{int((prep.flags != 0).sum())} suspect fixes")
     parts.append(f"{seconds:.2f} s")
     return "skyfence: " + "; ".join(parts)

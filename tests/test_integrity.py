@@ -110,6 +110,23 @@ def test_clip_between_a_spoofed_and_an_honest_fix_is_suspect():
     assert all(e["integrity"] == "suspect" for e in ep)
 
 
+def test_which_fixes_make_an_episode_suspect():
+    """The entry fix, or half of the fixes inside; altitude only with vertical limits."""
+    from skyfence._integrity import episode_flags
+
+    f = np.zeros(20, np.uint16)
+    first, last, s0 = np.array([2, 2, 12]), np.array([9, 9, 11]), np.array([1, 1, 12])
+    f[5] = VELOCITY  # one flagged fix in the middle: trusted fixes place it inside
+    assert episode_flags(f, first, last, s0).tolist() == [0, 0, 0]
+    f[2] = FROZEN  # the entry rests on a flagged fix
+    assert episode_flags(f, first, last, s0).tolist() == [FROZEN | VELOCITY] * 2 + [0]
+    f[:] = 0
+    f[3:7] = ALTITUDE  # half of the fixes inside
+    assert episode_flags(f, first, last, s0, np.array([True, False, True])).tolist() == [ALTITUDE, 0, 0]
+    f[13] = NACP  # a clip (no fix inside) on segment 12-13 rests on both
+    assert episode_flags(f, first, last, s0)[2] == NACP
+
+
 # ---------------------------------------------------------------- one fault each
 
 

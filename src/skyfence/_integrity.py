@@ -2,8 +2,8 @@
 
 Surveillance data lies: GNSS spoofing and jamming, stale (frozen) positions,
 time glitches, CPR decoding errors, altitude decoding errors.  Each fix gets a
-bitmask of reasons (``FLAGS``); an episode is ``suspect`` when a fix it rests
-on is flagged (see :func:`episode_flags`).
+bitmask of reasons (``FLAGS``); an episode is ``suspect`` when its entry fix,
+or half of its fixes, are flagged (see :func:`episode_flags`).
 
 All checks look at one aircraft's fixes in time order (the prepared tracks,
 sorted and without duplicate times), never across aircraft, and look back a
@@ -367,28 +367,49 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _or_ranges(flags, lo, hi, out):
+def _episode_kernel(flags, lo, hi, keep, out_or, out_bad):
     for j in range(len(lo)):
         f = 0
+        bad = 0
         for i in range(lo[j], hi[j] + 1):
-            f |= flags[i]
-        out[j] = f
+            g = flags[i] & keep[j]
+            f |= g
+            if g:
+                bad += 1
+        out_or[j] = f
+        out_bad[j] = bad
 
 
-def episode_flags(flags: np.ndarray, first: np.ndarray, last: np.ndarray, s0: np.ndarray) -> np.ndarray:
-    """OR of the flags of the fixes each episode rests on.
+def episode_flags(flags: np.ndarray, first: np.ndarray, last: np.ndarray, s0: np.ndarray,
+                  vertical: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Flags that make each episode ``suspect`` (0 where it is ``ok``).
 
-    Those are its fixes inside (``first`` .. ``last``); an episode with no
+    An episode rests on its fixes inside (``first`` .. ``last``); one with no
     fix inside (a clip between two fixes, on segment ``s0``) rests on the two
-    fixes of that segment.
+    fixes of that segment.  It is suspect when the first of those fixes (the
+    one its entry rests on) is flagged, or when at least half of them are;
+    the reasons are then the flags of all of them.  ``altitude`` counts only
+    for zones with vertical limits (``vertical``, per episode; default all).
+    One flagged fix in the middle of a long, otherwise clean episode does not
+    make it suspect: trusted fixes place the aircraft inside.
     """
     empty = last < first
     lo = np.where(empty, s0, first).astype(np.int64)
     hi = np.where(empty, np.minimum(s0 + 1, len(flags) - 1), last).astype(np.int64)
-    out = np.zeros(len(lo), np.uint16)
-    if len(lo):
-        _or_ranges(flags, lo, hi, out)
-    return out
+    ne = len(lo)
+    keep = np.full(ne, 0xFFFF, np.uint16)
+    if vertical is not None:
+        keep[~np.asarray(vertical, bool)] &= np.uint16(~ALTITUDE & 0xFFFF)
+    f = np.zeros(ne, np.uint16)
+    bad = np.zeros(ne, np.int64)
+    if ne == 0:
+        return f
+    _episode_kernel(flags, lo, hi, keep, f, bad)
+    entry = flags[lo] & keep
+    if empty.any():
+        entry[empty] |= flags[hi[empty]] & keep[empty]
+    suspect = (entry != 0) | (2 * bad >= hi - lo + 1) & (bad > 0)
+    return np.where(suspect, f, 0).astype(np.uint16)
 
 
 # ------------------------------------------------------------------ public API

@@ -172,7 +172,7 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
         "upper_limit": np.array([str(z.upper) for z in zones] + [""], dtype=object)[zone],
         "track_start": us(tr.time[prep.start[track]]),
         "source": np.full(ne, tr.source, dtype=object),
-        **_integrity_columns(prep, first, last, s0, n_threads),
+        **_integrity_columns(prep, first, last, s0, limited[zone], n_threads),
     }
     table = pa.table({k: pa.array(v, type=SCHEMA.field(k).type) if not isinstance(v, pa.Array) else v
                       for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
@@ -181,12 +181,12 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     return table
 
 
-def _integrity_columns(prep: Prepared, first, last, s0, n_threads: int) -> dict:
+def _integrity_columns(prep: Prepared, first, last, s0, vertical, n_threads: int) -> dict:
     """``integrity`` (ok/suspect) and ``integrity_reasons`` of each episode
     (see :func:`skyfence._integrity.episode_flags` for the fixes that count)."""
     if prep.flags is None:
         prep.flags = fix_flags(prep.tracks, n_threads)
-    eflags = episode_flags(prep.flags, first, last, s0)
+    eflags = episode_flags(prep.flags, first, last, s0, vertical)
     return {
         "integrity": np.where(eflags != 0, "suspect", "ok").astype(object),
         "integrity_reasons": reasons(eflags),

@@ -237,27 +237,31 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
         cey[a] = 0.0
         cl[a] = 0.0
         cu[a] = 0
+        ok0 = not (math.isnan(gs[a]) or math.isnan(trk[a]))
+        vx0 = vy0 = 0.0
+        if ok0:
+            r = math.radians(trk[a])
+            vx0, vy0 = gs[a] * math.sin(r), gs[a] * math.cos(r)
         for i in range(a + 1, b):
             dt = time[i] - time[i - 1]
-            ok0 = not (math.isnan(gs[i - 1]) or math.isnan(trk[i - 1]))
             ok1 = not (math.isnan(gs[i]) or math.isnan(trk[i]))
-            ex = ey = sp = 0.0
-            if ok0 or ok1:
-                w = 0.5 if (ok0 and ok1) else 1.0
-                if ok0:
-                    r = math.radians(trk[i - 1])
-                    ex += w * gs[i - 1] * math.sin(r)
-                    ey += w * gs[i - 1] * math.cos(r)
-                    sp += w * gs[i - 1]
-                if ok1:
-                    r = math.radians(trk[i])
-                    ex += w * gs[i] * math.sin(r)
-                    ey += w * gs[i] * math.cos(r)
-                    sp += w * gs[i]
+            vx1 = vy1 = 0.0
+            if ok1:
+                r = math.radians(trk[i])
+                vx1, vy1 = gs[i] * math.sin(r), gs[i] * math.cos(r)
+            if ok0 and ok1:
+                ex, ey, sp = 0.5 * (vx0 + vx1), 0.5 * (vy0 + vy1), 0.5 * (gs[i - 1] + gs[i])
+            elif ok0:
+                ex, ey, sp = vx0, vy0, gs[i - 1]
+            elif ok1:
+                ex, ey, sp = vx1, vy1, gs[i]
+            else:
+                ex = ey = sp = 0.0
             cex[i] = cex[i - 1] + ex * KT * dt
             cey[i] = cey[i - 1] + ey * KT * dt
             cl[i] = cl[i - 1] + sp * KT * dt
             cu[i] = cu[i - 1] + (0 if (ok0 and ok1) else 1)
+            ok0, vx0, vy0 = ok1, vx1, vy1
         j = a
         barrier = a
         for i in range(a + 1, b):
@@ -339,15 +343,15 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
     if n == 0:
         return out
     gstart = aircraft_starts(tracks.icao24)
-    scratch = dict(
-        viol=np.zeros(n, np.bool_),
-        opn=np.zeros(n, np.bool_),
-        jd=np.zeros(n),
-        cex=np.zeros(n),
-        cey=np.zeros(n),
-        cl=np.zeros(n),
-        cu=np.zeros(n, np.int64),
-        prev=np.full(n, -1, np.int64),
+    scratch = dict(  # every entry is written before it is read
+        viol=np.empty(n, np.bool_),
+        opn=np.empty(n, np.bool_),
+        jd=np.empty(n),
+        cex=np.empty(n),
+        cey=np.empty(n),
+        cl=np.empty(n),
+        cu=np.empty(n, np.int64),
+        prev=np.empty(n, np.int64),
     )
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
             tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip

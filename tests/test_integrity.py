@@ -20,7 +20,7 @@ from skyfence._integrity import ALTITUDE, FLAGS, FROZEN, JUMP, NACP, SPEED, TIME
 from skyfence._tracks import Tracks
 from skyfence.engine._prepare import prepare
 
-from test_cli import read_csv, read_jsonl, run_main, summary_of
+from test_cli import assert_one_error_line, read_csv, read_jsonl, run_main, summary_of
 
 T0 = 1_700_000_000.0
 KT = 1852.0 / 3600.0
@@ -319,3 +319,60 @@ def test_clean_real_data_has_few_flags(shared_data):
     same = np.r_[False, (np.diff(tr.lat) == 0) & (np.diff(tr.lon) == 0)]
     assert not has(f, FROZEN)[~same].any()
     assert not has(f, SPEED | JUMP).mean() > 1e-4
+
+
+# ---------------------------------------------------------------- readsb traces (NIC, NACp, SIL)
+
+
+def readsb_trace(points, icao="4b8001", base=1_738_703_622.5):
+    return {"icao": icao, "r": "TC-XXX", "timestamp": base, "trace": points}
+
+
+def test_readsb_trace_quality_fields_flag_low_nacp(tmp_path):
+    cols = straight(40, dt=1.0)
+    good = {"type": "adsb_icao", "flight": "THY1   ", "nic": 8, "nac_p": 10, "sil": 3}
+    points = []
+    for i in range(40):
+        detail = None
+        if i == 0:
+            detail = good
+        elif i == 20:
+            detail = dict(good, nac_p=5)  # degraded from here on (jamming)
+        elif i == 30:
+            detail = good
+        points.append([float(i), cols["lat"][i], cols["lon"][i], 30000, 450.0, 90.0, 0, 0, detail, "adsb_icao", 30500])
+    path = tmp_path / "trace_full_4b8001.json"
+    path.write_text(json.dumps(readsb_trace(points)))
+    t = skyfence.read_tracks(path)
+    assert t.callsigns == ("THY1",) and (t.callsign == 0).all()
+    assert (t.alt_geo_ft == 30500).all() and (t.time == 1_738_703_622.5 + np.arange(40)).all()
+    # quality carried forward until the next detail object
+    assert t.nacp.tolist() == [10.0] * 20 + [5.0] * 10 + [10.0] * 10
+    f = flags_of(t)[1]
+    assert np.flatnonzero(f).tolist() == list(range(20, 30)) and (f[20:30] == NACP).all()
+
+
+def test_readsb_trace_errors_name_the_point(tmp_path):
+    points = [[0.0, 37.0, 36.0, 30000, 450.0, 90.0, 0, 0, None], [1.0, "north", 36.0, 30000, 450.0, 90.0, 0, 0, None]]
+    path = tmp_path / "trace_full_bad.json"
+    path.write_text(json.dumps(readsb_trace(points)))
+    with pytest.raises(skyfence.TrackFormatError, match=r"trace point 2"):
+        skyfence.read_tracks(path)
+    code, _, err = run_main("detect", path)
+    assert code == 2
+    assert_one_error_line(err, "trace_full_bad.json", "field 'lat'", '"north"', "trace point 2")
+
+
+@pytest.mark.shared
+def test_real_readsb_trace_reads_quality_and_is_clean(shared_data):
+    """A Delta B739 over Belize, Mexico and the USA (2500 points, version 2
+    transponder: NIC 8, NACp 10, SIL 3 in 620 of 625 detail objects)."""
+    t = skyfence.read_tracks(shared_data / "tracks" / "raw" / "trace_full_ac671b.readsb.json")
+    assert len(t) == 2500 and format(int(t.icao24[0]), "06x") == "ac671b"
+    assert np.isnan(t.nacp).sum() == 3  # before the first detail object that gives it
+    assert set(np.unique(t.nic[~np.isnan(t.nic)])) == {8.0} and set(np.unique(t.sil[~np.isnan(t.sil)])) == {2.0, 3.0}
+    assert "DAL1812" in t.callsigns
+    tr, f = flags_of(t)
+    assert (f == 0).all()
+    ep = skyfence.detect(t, skyfence.read_zones("world:BLZ,MEX")).to_pylist()
+    assert ep and all(e["integrity"] == "ok" for e in ep)

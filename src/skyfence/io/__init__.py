@@ -54,7 +54,8 @@ def read_tracks(
     columns:
         For CSV/Parquet (and JSON) with other column names: skyfence column ->
         file column, for ``icao24, time, lat, lon, alt_baro_ft, alt_geo_ft,
-        groundspeed_kt, track_deg, vertical_rate_fpm, callsign``.  Unmapped
+        groundspeed_kt, track_deg, vertical_rate_fpm, callsign, nic, nacp,
+        sil``.  Unmapped
         skyfence columns are taken from a file column of the same name if any.
         Giving a mapping turns schema detection off.
     time_unit:

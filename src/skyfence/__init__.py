@@ -30,8 +30,10 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "identify",
     "integrity_flags",
     "read_tracks",
+    "read_watchlist",
     "read_zones",
 ]
 
@@ -44,12 +46,15 @@ _LAZY = {
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "identify": ".identity",
+    "read_watchlist": ".identity",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._integrity import integrity_flags
     from ._tracks import Tracks
+    from .identity import identify, read_watchlist
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

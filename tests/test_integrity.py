@@ -219,6 +219,12 @@ def test_quality_columns_mapped_from_csv(tmp_path):
     assert t.nacp.tolist() == [9, 9, 9, 5, 9] and (t.sil == 3).all()
     f = flags_of(t)[1]
     assert np.flatnonzero(f).tolist() == [3] and f[3] == NACP
+    # the same mapping on the command line
+    out = tmp_path / "e.jsonl"
+    code, _, err = run_main("detect", path, "--zones", "world:TUR", "--column", "time=ts", "--column", "icao24=hex",
+                            "--column", "lat=la", "--column", "lon=lo", "--column", "nacp=NACp", "-o", out)  # fmt: skip
+    assert code == 0 and int(summary_of(err)["suspect"]) == 1
+    assert [r["integrity"] for r in read_jsonl(out)] == ["ok"]  # one fix of five, not the entry
 
 
 # ---------------------------------------------------------------- the CLI

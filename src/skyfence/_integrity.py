@@ -169,86 +169,98 @@ def _dist(lat, lon, i, j):
     return math.sqrt(dx * dx + dy * dy)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _velocity(gs, trk, i):
+    """Reported velocity of fix ``i`` (kt east, kt north) and whether it is known."""
+    if math.isnan(gs[i]) or math.isnan(trk[i]):
+        return False, 0.0, 0.0
+    r = math.radians(trk[i])
+    return True, gs[i] * math.sin(r), gs[i] * math.cos(r)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _quality(nic, nacp, sil, i):
+    f = 0
+    if nic[i] < NIC_MIN:
+        f |= NIC
+    if nacp[i] < NACP_MIN:
+        f |= NACP
+    if sil[i] < SIL_MIN:
+        f |= SIL
+    return f
+
+
 @numba.njit(cache=True, nogil=True)
-def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn, jd, cex, cey, cl, cu, prev):
+def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first, aprev):
     """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft.
 
-    Scratch arrays (length of the fixes): ``viol`` (edge into fix i breaks
-    ``V_MAX``), ``opn`` (such a jump not yet matched by a return: only those
-    can open a jump-and-return run, and a return never opens one),
-    ``jd`` (its length), ``cex``/``cey``/``cl``/``cu``
-    (cumulative expected displacement, path length and unknown-velocity
-    segments), ``prev`` (previous fix with an altitude).
+    One pass per aircraft, each fix looking back only.  Scratch arrays
+    (length of the fixes): ``opn`` / ``aopn`` (the step into fix i broke the
+    speed / altitude-rate bound and has not been matched by a return: only
+    those can open a jump-and-return run, and a return never opens one),
+    ``jd`` (length of the step into fix i), ``cex``/``cey``/``cl``/``cu``
+    (cumulative expected displacement east/north, expected path length and
+    count of steps with unknown velocity), ``first`` (first fix of the run
+    of fixes at this same position), ``aprev`` (previous fix with an
+    altitude).
     """
     for k in range(len(gstart) - 1):
         a, b = gstart[k], gstart[k + 1]
-        # quality fields
-        for i in range(a, b):
-            f = out[i]
-            if nic[i] < NIC_MIN:
-                f |= NIC
-            if nacp[i] < NACP_MIN:
-                f |= NACP
-            if sil[i] < SIL_MIN:
-                f |= SIL
-            out[i] = f
-            viol[i] = False
-            opn[i] = False
-        # speed, jumps and returns
+        out[a] |= _quality(nic, nacp, sil, a)
+        opn[a] = False
+        aopn[a] = False
+        first[a] = a
+        cex[a] = cey[a] = cl[a] = 0.0
+        cu[a] = 0
+        ok0, vx0, vy0 = _velocity(gs, trk, a)
+        moved = 0.0
+        j = a
+        barrier = a
+        p = -1  # last fix with an altitude
+        vp = False  # the altitude step into p broke the rate
+        if not math.isnan(alt[a]):
+            aprev[a] = -1
+            p = a
         for i in range(a + 1, b):
+            out[i] |= _quality(nic, nacp, sil, i)
+            opn[i] = False
+            aopn[i] = False
             dt = time[i] - time[i - 1]
+            # speed, jumps and returns
             d = _dist(lat, lon, i - 1, i)
             jd[i] = d
-            if d <= V_MAX * dt + D_TOL:
-                continue
-            viol[i] = True
-            paired = False
-            for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
-                if not opn[e]:
-                    continue
-                p = e - 1
-                dpq = _dist(lat, lon, p, i)
-                if dpq <= V_MAX * (time[i] - time[p]) + D_TOL and dpq < 0.5 * min(jd[e], d):
-                    for r in range(e, i):
-                        out[r] |= JUMP
-                    opn[e] = False
-                    paired = True
-                    break
-            if not paired:
-                out[i] |= SPEED
-                opn[i] = True
-        # frozen positions
-        moved = 0.0
-        prev[a] = a
-        for i in range(a + 1, b):
-            prev[i] = i  # first fix of the run of fixes at this position
+            viol = d > V_MAX * dt + D_TOL
+            if viol:
+                barrier = i
+                paired = False
+                for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
+                    if not opn[e]:
+                        continue
+                    q = e - 1
+                    dpq = _dist(lat, lon, q, i)
+                    if dpq <= V_MAX * (time[i] - time[q]) + D_TOL and dpq < 0.5 * min(jd[e], d):
+                        for r in range(e, i):
+                            out[r] |= JUMP
+                        opn[e] = False
+                        paired = True
+                        break
+                if not paired:
+                    out[i] |= SPEED
+                    opn[i] = True
+            # frozen positions
+            first[i] = i
             if lat[i] == lat[i - 1] and lon[i] == lon[i - 1]:
-                prev[i] = prev[i - 1]
+                first[i] = first[i - 1]
                 v0, v1 = gs[i - 1], gs[i]
                 v = 0.5 * (v0 + v1) if not (math.isnan(v0) or math.isnan(v1)) else (v1 if math.isnan(v0) else v0)
                 if not math.isnan(v):
-                    moved += v * KT * (time[i] - time[i - 1])
+                    moved += v * KT * dt
                 if moved > D_FROZEN:
                     out[i] |= FROZEN
             else:
                 moved = 0.0
-        # velocity consistency: cumulative expected displacement
-        cex[a] = 0.0
-        cey[a] = 0.0
-        cl[a] = 0.0
-        cu[a] = 0
-        ok0 = not (math.isnan(gs[a]) or math.isnan(trk[a]))
-        vx0 = vy0 = 0.0
-        if ok0:
-            r = math.radians(trk[a])
-            vx0, vy0 = gs[a] * math.sin(r), gs[a] * math.cos(r)
-        for i in range(a + 1, b):
-            dt = time[i] - time[i - 1]
-            ok1 = not (math.isnan(gs[i]) or math.isnan(trk[i]))
-            vx1 = vy1 = 0.0
-            if ok1:
-                r = math.radians(trk[i])
-                vx1, vy1 = gs[i] * math.sin(r), gs[i] * math.cos(r)
+            # velocity consistency: expected displacement, cumulative
+            ok1, vx1, vy1 = _velocity(gs, trk, i)
             if ok0 and ok1:
                 ex, ey, sp = 0.5 * (vx0 + vx1), 0.5 * (vy0 + vy1), 0.5 * (gs[i - 1] + gs[i])
             elif ok0:
@@ -262,60 +274,48 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, viol, opn
             cl[i] = cl[i - 1] + sp * KT * dt
             cu[i] = cu[i - 1] + (0 if (ok0 and ok1) else 1)
             ok0, vx0, vy0 = ok1, vx1, vy1
-        j = a
-        barrier = a
-        for i in range(a + 1, b):
-            if viol[i]:
-                barrier = i
-            dt = time[i] - time[i - 1]
-            if dt > W_MIN and dt <= GAP_MAX and not viol[i]:
-                vmax = max(gs[i - 1], gs[i]) if not (math.isnan(gs[i - 1]) or math.isnan(gs[i])) else np.nan
-                if not math.isnan(vmax) and jd[i] > GAP_FACTOR * vmax * KT * dt + D_TOL:
+            if dt > W_MIN and dt <= GAP_MAX and not viol and not (math.isnan(gs[i - 1]) or math.isnan(gs[i])):
+                if d > GAP_FACTOR * max(gs[i - 1], gs[i]) * KT * dt + D_TOL:
                     out[i] |= VELOCITY
             if j < barrier:
                 j = barrier
             while j + 1 < i and time[i] - time[j + 1] >= W_MIN:
                 j += 1
             # a stale position was true when it was first reported
-            j0 = max(prev[j], barrier)
+            j0 = max(first[j], barrier)
             span = time[i] - time[j0]
-            if span < W_MIN or span > W_MAX or cu[i] != cu[j0] or i - j0 > LOOK_BACK or prev[i] != i:
-                continue
-            ax, ay = _dxy(lat[j0], lon[j0], lat[i], lon[i])
-            rx = ax - (cex[i] - cex[j0])
-            ry = ay - (cey[i] - cey[j0])
-            if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j0]) + V_TOL:
-                out[i] |= VELOCITY
-        # altitude rate, with spikes that come back
-        p = -1
-        vp = False  # the step into p broke the rate
-        for i in range(a, b):
-            opn[i] = False
+            if span >= W_MIN and span <= W_MAX and cu[i] == cu[j0] and i - j0 <= LOOK_BACK and first[i] == i:
+                ax, ay = _dxy(lat[j0], lon[j0], lat[i], lon[i])
+                rx = ax - (cex[i] - cex[j0])
+                ry = ay - (cey[i] - cey[j0])
+                if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j0]) + V_TOL:
+                    out[i] |= VELOCITY
+            # altitude rate, with spikes that come back
             if math.isnan(alt[i]):
                 continue
-            prev[i] = p
+            aprev[i] = p
             vi = p >= 0 and abs(alt[i] - alt[p]) > ALT_RATE * (time[i] - time[p]) + ALT_TOL
             if vi:
                 paired = False
                 for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
-                    if not opn[e]:
+                    if not aopn[e]:
                         continue
-                    q = prev[e]
+                    q = aprev[e]
                     da = abs(alt[i] - alt[q])
                     if da <= ALT_RATE * (time[i] - time[q]) + ALT_TOL and da < 0.5 * min(
                         abs(alt[e] - alt[q]), abs(alt[i] - alt[p])
                     ):
                         for r in range(e, i):
                             out[r] |= ALTITUDE
-                        opn[e] = False
+                        aopn[e] = False
                         paired = True
                         break
                 if not paired:
                     out[i] |= ALTITUDE
-                    opn[i] = True
+                    aopn[i] = True
             # the fix before: a spike no aircraft can fly (out and back)
-            if p >= 0 and prev[p] >= 0 and not (vi or vp):
-                q = prev[p]
+            if p >= 0 and aprev[p] >= 0 and not (vi or vp):
+                q = aprev[p]
                 d1, d2 = time[p] - time[q], time[i] - time[p]
                 dev = alt[p] - (alt[q] + (alt[i] - alt[q]) * d1 / (d1 + d2))
                 if abs(dev) > ALT_SPIKE and 2.0 * abs(dev) / (d1 * d2) > ALT_ACCEL:
@@ -344,14 +344,15 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
         return out
     gstart = aircraft_starts(tracks.icao24)
     scratch = dict(  # every entry is written before it is read
-        viol=np.empty(n, np.bool_),
         opn=np.empty(n, np.bool_),
+        aopn=np.empty(n, np.bool_),
         jd=np.empty(n),
         cex=np.empty(n),
         cey=np.empty(n),
         cl=np.empty(n),
         cu=np.empty(n, np.int64),
-        prev=np.empty(n, np.int64),
+        first=np.empty(n, np.int64),
+        aprev=np.empty(n, np.int64),
     )
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
             tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip

@@ -156,16 +156,21 @@ def input_order_flags(icao: np.ndarray, time: np.ndarray, groups: np.ndarray | N
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _dxy(lat0, lon0, lat1, lon1):
-    """East and north displacement (m), equirectangular at the mid latitude."""
-    dlon = (lon1 - lon0 + 180.0) % 360.0 - 180.0
-    phi = math.radians(0.5 * (lat0 + lat1))
-    return math.radians(dlon) * R_EARTH * math.cos(phi), math.radians(lat1 - lat0) * R_EARTH
+def _dxy(lat, lon, clat, i, j):
+    """East and north displacement (m) from fix ``i`` to fix ``j``,
+    equirectangular with the mean of the two cosines of latitude (``clat``)."""
+    dlon = lon[j] - lon[i]
+    if dlon > 180.0:
+        dlon -= 360.0
+    elif dlon < -180.0:
+        dlon += 360.0
+    k = math.pi / 180.0 * R_EARTH
+    return dlon * k * 0.5 * (clat[i] + clat[j]), (lat[j] - lat[i]) * k
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _dist(lat, lon, i, j):
-    dx, dy = _dxy(lat[i], lon[i], lat[j], lon[j])
+def _dist(lat, lon, clat, i, j):
+    dx, dy = _dxy(lat, lon, clat, i, j)
     return math.sqrt(dx * dx + dy * dy)
 
 
@@ -191,7 +196,8 @@ def _quality(nic, nacp, sil, i):
 
 
 @numba.njit(cache=True, nogil=True)
-def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first, aprev):
+def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first, aprev,
+            clat):  # fmt: skip
     """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft.
 
     One pass per aircraft, each fix looking back only.  Scratch arrays
@@ -202,7 +208,7 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
     (cumulative expected displacement east/north, expected path length and
     count of steps with unknown velocity), ``first`` (first fix of the run
     of fixes at this same position), ``aprev`` (previous fix with an
-    altitude).
+    altitude), ``clat`` (cosine of the latitude).
     """
     for k in range(len(gstart) - 1):
         a, b = gstart[k], gstart[k + 1]
@@ -210,6 +216,7 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
         opn[a] = False
         aopn[a] = False
         first[a] = a
+        clat[a] = math.cos(math.radians(lat[a]))
         cex[a] = cey[a] = cl[a] = 0.0
         cu[a] = 0
         ok0, vx0, vy0 = _velocity(gs, trk, a)
@@ -226,8 +233,9 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
             opn[i] = False
             aopn[i] = False
             dt = time[i] - time[i - 1]
+            clat[i] = math.cos(math.radians(lat[i]))
             # speed, jumps and returns
-            d = _dist(lat, lon, i - 1, i)
+            d = _dist(lat, lon, clat, i - 1, i)
             jd[i] = d
             viol = d > V_MAX * dt + D_TOL
             if viol:
@@ -237,7 +245,7 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
                     if not opn[e]:
                         continue
                     q = e - 1
-                    dpq = _dist(lat, lon, q, i)
+                    dpq = _dist(lat, lon, clat, q, i)
                     if dpq <= V_MAX * (time[i] - time[q]) + D_TOL and dpq < 0.5 * min(jd[e], d):
                         for r in range(e, i):
                             out[r] |= JUMP
@@ -285,7 +293,7 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
             j0 = max(first[j], barrier)
             span = time[i] - time[j0]
             if span >= W_MIN and span <= W_MAX and cu[i] == cu[j0] and i - j0 <= LOOK_BACK and first[i] == i:
-                ax, ay = _dxy(lat[j0], lon[j0], lat[i], lon[i])
+                ax, ay = _dxy(lat, lon, clat, j0, i)
                 rx = ax - (cex[i] - cex[j0])
                 ry = ay - (cey[i] - cey[j0])
                 if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j0]) + V_TOL:
@@ -353,6 +361,7 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
         cu=np.empty(n, np.int64),
         first=np.empty(n, np.int64),
         aprev=np.empty(n, np.int64),
+        clat=np.empty(n),
     )
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
             tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip

@@ -33,6 +33,7 @@ __all__ = [
     "classify",
     "detect",
     "identify",
+    "integrity_flags",
     "judge",
     "read_policy",
     "read_tracks",
@@ -43,6 +44,7 @@ __all__ = [
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
+    "integrity_flags": "._integrity",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -57,6 +59,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
+    from ._integrity import integrity_flags
     from ._tracks import Tracks
     from .identity import identify, read_watchlist
     from .policy import Policy, judge, read_policy

@@ -467,3 +467,21 @@ def test_ring_along_a_neighbour_is_at_its_distance_everywhere() -> None:
         line = shapely.transform(part, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
         errors.append(line.distance(shapely.Point(0, 0)) - 15 * 1852)
     assert -3.0 <= min(errors) and max(errors) <= 0.5, (min(errors), max(errors))
+
+
+def test_spoofed_jump_into_a_neighbour_is_untrusted_not_a_breach() -> None:
+    """End to end with the integrity flags detect computes: a Turkish track jumps
+    255 km south into Syria, hovers there while reporting 450 kt, jumps back."""
+    t = np.arange(0.0, 600.0, 5.0)
+    lat, lon = np.full(len(t), 37.8), 38.0 + 0.002 * t
+    lat[40:60], lon[40:60] = 35.5, lon[40]
+    tracks = Tracks.from_columns(icao24=np.full(len(t), 0x4B8001, np.uint32), time=T0 + t, lat=lat, lon=lon,
+                                 alt_baro_ft=np.full(len(t), 30000.0), groundspeed_kt=np.full(len(t), 450.0),
+                                 track_deg=np.full(len(t), 90.0))  # fmt: skip
+    zones = skyfence.read_zones("world:TUR,SYR")
+    policy = parse_policy('[[zones]]\nmatch = ["SYR"]\n', source="p")
+    j = judge(detect(tracks, zones), policy, zones=zones, tracks=tracks)
+    (syr,) = [r for r in j.episodes.to_pylist() if r["zone"] == "SYR"]
+    assert syr["integrity"] == "suspect" and syr["verdict"] == "untrusted-data"
+    assert syr["rule"] == f"integrity: {syr['integrity_reasons']}"
+    assert j.incidents.num_rows == 0

@@ -386,7 +386,7 @@ def test_example_policy_file_reads() -> None:
     from pathlib import Path
 
     p = skyfence.read_policy(Path(__file__).resolve().parents[1] / "examples" / "policy.toml")
-    assert [r.name for r in p.rules] == ["Turkish airspace", "Greek restricted areas, weekdays"]
+    assert [r.name for r in p.rules] == ["Turkish airspace", "Swiss restricted areas, weekdays"]
     assert [r.distance_m for r in p.rules[0].rings] == [5000, 15 * 1852]
     assert [s.level for s in p.severity] == ["critical", "high", "medium", "low"]
 
@@ -485,3 +485,31 @@ def test_spoofed_jump_into_a_neighbour_is_untrusted_not_a_breach() -> None:
     assert syr["integrity"] == "suspect" and syr["verdict"] == "untrusted-data"
     assert syr["rule"] == f"integrity: {syr['integrity_reasons']}"
     assert j.incidents.num_rows == 0
+
+
+@pytest.mark.shared
+def test_example_policy_on_real_data(shared_data) -> None:
+    """examples/policy.toml as its header says to run it, on real Swiss traffic."""
+    from pathlib import Path
+
+    from skyfence.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    args = ["detect", str(shared_data / "tracks" / "opensky" / "switzerland.json.gz"), "--zones", "world:TUR,SYR,CHE",
+            "--zones", str(shared_data / "airspaces" / "openair" / "Switzerland.txt"),
+            "--policy", str(root / "examples" / "policy.toml"), "-q", "-o", "/dev/null"]  # fmt: skip
+    assert main(args) == 0
+    policy = skyfence.read_policy(root / "examples" / "policy.toml")
+    zones = skyfence.read_zones("world:TUR,SYR,CHE") + skyfence.read_zones(
+        str(shared_data / "airspaces" / "openair" / "Switzerland.txt"))  # fmt: skip
+    tracks = skyfence.read_tracks(shared_data / "tracks" / "opensky" / "switzerland.json.gz")
+    j = judge(detect(tracks, zones + policy.rings(zones)), policy, zones=zones, tracks=tracks)
+    got = {}
+    for r in j.episodes.to_pylist():
+        got.setdefault(r["verdict"], 0)
+        got[r["verdict"]] += 1
+    assert got.get(None, 0) > 0, "CHE itself and the CTRs are not judged by this policy"
+    judged = [r for r in j.episodes.to_pylist() if r["verdict"] is not None]
+    assert judged, "the Swiss traffic crosses restricted areas"
+    assert all(r["zone_kind"] == "R" or r["zone"].startswith("LS-D") for r in judged)
+    assert all(r["verdict"] in ("inactive", "breach", "authorised", "below-threshold") for r in judged), got

@@ -12,7 +12,7 @@ here; the ``-images`` variants (extra ``#ImageLink`` columns) and the older
 category: ``Mil`` -> ``military``, ``Gov`` and ``Pol`` -> ``state``, ``Civ`` ->
 ``civil``; anything else (or no such column) leaves it ``unknown``.
 
-A file whose header is not of that format at all raises :class:`InputError`
+A file whose header is not of that format at all raises :class:`WatchlistError`
 naming the file.  Rows whose ICAO address is not six hex digits are skipped,
 each reported by a warning ``FILE:LINE: ...`` and counted in ``skipped``; a
 repeated address keeps its first row (later ones are skipped and reported the
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import InputError
+from .._errors import WatchlistError
 
 CMPG_CATEGORY = {"mil": "military", "gov": "state", "pol": "state", "civ": "civil"}
 
@@ -46,10 +46,6 @@ _COLUMNS = {
     "category": ("category",),
     "link": ("link",),
 }
-
-
-class WatchlistError(InputError):
-    """A watchlist file is unreadable or not in the plane-alert-db format."""
 
 
 @dataclass

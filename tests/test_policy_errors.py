@@ -129,3 +129,45 @@ def test_ring_along_an_unknown_state(tmp_path: Path, capsys) -> None:
 def test_missing_policy_file(tmp_path: Path, capsys) -> None:
     assert main(["detect", str(TRACK), "--policy", str(tmp_path / "absent.toml")]) == 2
     assert capsys.readouterr().err == f"skyfence: error: {tmp_path / 'absent.toml'}: cannot read policy file: No such file or directory\n"
+
+
+WATCHLIST = """\
+$ICAO,$Registration,$Operator,$Type,$ICAO Type,#CMPG,$Tag 1,$#Tag 2,$#Tag 3,Category,$#Link
+4BA9C1,TC-XYZ,Turkish Air Force,Airbus A400M,A400,Mil,Transport,,,Other Air Forces,
+4BA9CZ,TC-BAD,x,y,z,Mil,,,,,
+4ba9c1,TC-DUP,x,y,z,Civ,,,,,
+"""
+
+
+def test_policy_watchlist_is_used_and_its_skipped_rows_reported(tmp_path: Path, capsys) -> None:
+    import json
+
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "wl.csv").write_text(WATCHLIST, encoding="utf-8")
+    pol = tmp_path / "p.toml"
+    pol.write_text('[policy]\nwatchlists = ["lists/wl.csv"]\n\n[[zones]]\nmatch = ["TUR"]\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-o", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    wl = tmp_path / "lists" / "wl.csv"
+    assert err[:3] == [
+        f"skyfence: warning: {wl}:3: bad ICAO address '4BA9CZ' (not 6 hex digits): row skipped",
+        f"skyfence: warning: {wl}:4: address 4ba9c1 already listed on line 2: row skipped",
+        f"skyfence: {wl}: 1 aircraft read, 2 rows skipped",
+    ]
+    (ep,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert (ep["category"], ep["identity_source"]) == ("military", "watchlist")
+    assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q", "-o", str(out)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_policy_watchlist_missing_or_not_a_watchlist(tmp_path: Path, capsys) -> None:
+    pol = tmp_path / "p.toml"
+    pol.write_text('[policy]\nname = "x"\nwatchlists = ["ok.csv",\n  "absent.csv"]\n\n[[zones]]\nmatch = ["TUR"]\n')
+    (tmp_path / "ok.csv").write_text(WATCHLIST, encoding="utf-8")
+    assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
+    assert capsys.readouterr().err == (f"skyfence: error: {pol}:4: field 'policy.watchlists[2]': "
+                                       f"no such watchlist file: {tmp_path / 'absent.csv'}\n")
+    (tmp_path / "absent.csv").write_bytes(b"\x00\x01binary")
+    assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
+    assert capsys.readouterr().err == f"skyfence: error: {tmp_path / 'absent.csv'}: not a plane-alert-db watchlist: binary content\n"

@@ -99,7 +99,12 @@ def _read_policy(args):
 
     check_writable(args.incidents)
     check_writable(args.warnings)
-    return read_policy(args.policy)
+    policy = read_policy(args.policy)
+    if not args.quiet:  # watchlist rows skipped: each with its line, then the count
+        for wl in policy.watchlist_data:
+            for line in wl.report():
+                print(f"skyfence: {line}", file=sys.stderr)
+    return policy
 
 
 def _check_unique(zones) -> None:

@@ -35,10 +35,8 @@ def run(args: argparse.Namespace) -> int:
     watchlists = [read_watchlist(f) for f in args.watchlist]
     if not args.quiet:
         for wl in watchlists:
-            for w in wl.warnings:
-                print(f"skyfence: warning: {w}", file=sys.stderr)
-            if wl.skipped:
-                print(f"skyfence: {wl.source}: {len(wl)} aircraft read, {wl.skipped} rows skipped", file=sys.stderr)
+            for line in wl.report():
+                print(f"skyfence: {line}", file=sys.stderr)
     try:
         table = identify(args.hex, args.callsign or None, watchlists=watchlists)
     except InputError as err:  # pragma: no cover - the arguments were checked above

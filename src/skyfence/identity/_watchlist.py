@@ -87,6 +87,14 @@ class Watchlist:
     def __len__(self) -> int:
         return len(self.icao24)
 
+    def report(self) -> list[str]:
+        """What was skipped, for a terminal: each skipped row (``warning: FILE:LINE: why``)
+        and then the count; empty when nothing was skipped."""
+        if not self.skipped:
+            return []
+        return [f"warning: {w}" for w in self.warnings] + [
+            f"{self.source}: {len(self)} aircraft read, {self.skipped} rows skipped"]
+
     def find(self, addr: np.ndarray) -> np.ndarray:
         """Row of each address in this watchlist, -1 where it is not listed."""
         if len(self.icao24) == 0:

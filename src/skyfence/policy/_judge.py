@@ -276,10 +276,9 @@ def _identities(icao, calls, policy: Policy, given: pa.Table | None) -> dict:
     keys = np.array([f"{a}|{b}" for a, b in zip(icao, calls)], dtype=object)
     uniq, first, inv = np.unique(keys, return_index=True, return_inverse=True)
     if given is None:
-        from ..identity import identify, read_watchlist
+        from ..identity import identify
 
-        lists = tuple(read_watchlist(p) for p in policy.watchlists)
-        given = identify(list(icao[first]), [c or None for c in calls[first]], watchlists=lists)
+        given = identify(list(icao[first]), [c or None for c in calls[first]], watchlists=policy.watchlist_data)
         table = {k: np.asarray(given.column(k).to_pylist(), dtype=object) for k in ("state", "category", "source")}
         return {k: v[inv] for k, v in table.items()}
     g = {a: i for i, a in enumerate(given.column("icao24").to_pylist())}

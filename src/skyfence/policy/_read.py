@@ -5,7 +5,8 @@ The format is documented, key by key, in ``examples/policy.toml`` (shipped as
 section.  Every problem is a :class:`~skyfence._errors.PolicyError` naming the
 file, the line (found by :mod:`._lines`, since :mod:`tomllib` keeps none) and
 the key: unknown keys, wrong types, bad regular expressions, inverted or
-overlapping time windows, unknown units or states.  Zone patterns that match no
+overlapping time windows, unknown units or states, missing watchlist files (the
+watchlists are read here; one in the wrong format is an error naming that file).  Zone patterns that match no
 zone are checked later, when the policy meets its zones (:meth:`Policy.bind`).
 """
 
@@ -152,6 +153,7 @@ class Policy:
     rules: tuple
     clearances: tuple
     severity: tuple
+    watchlist_data: tuple = ()  # the watchlists, read (skyfence.identity.Watchlist)
     _bound: dict = field(default_factory=dict, repr=False)
 
     def rings(self, zones) -> list:
@@ -366,6 +368,7 @@ class _Reader:
         self.keys(head, ("policy",), ("name", "owner", "watchlists"))
         owner = self.states(head, ("policy",), "owner") if "owner" in head else frozenset()
         watch = tuple(str(self.base / w) for w in self.strings(head, ("policy",), "watchlists"))
+        lists = tuple(self.watchlist(path, i) for i, path in enumerate(watch))
         defaults = self.table(d, (), "defaults")
         self.keys(defaults, ("defaults",), ("min_duration_s", "min_depth_m", "merge_gap_s"))
         dflt = {
@@ -389,7 +392,17 @@ class _Reader:
             rules=rules,
             clearances=clearances,
             severity=severity,
+            watchlist_data=lists,
         )
+
+    def watchlist(self, path: str, i: int):
+        """Read a watchlist now, so a missing one is an error at its line before any work is done;
+        a file in the wrong format is an error naming that file."""
+        from ..identity import read_watchlist
+
+        if not Path(path).is_file():
+            raise self.err(("policy", "watchlists", i), f"no such watchlist file: {path}")
+        return read_watchlist(path)
 
     def zone_rule(self, t: dict, i: int, dflt: dict) -> ZoneRule:
         path = ("zones", i)

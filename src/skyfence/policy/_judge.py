@@ -122,7 +122,9 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         act = actives[z] = Active(wins, t0, t1)
         active_s[m] = act.measure(entry[m], exit_[m])
         judged_from[m] = act.first_after(entry[m])
-        in_window[m] = (active_s[m] > 0) | act.contains(entry[m])
+        # active for some time; a zero-length episode: at an active instant (a window
+        # that only touches an episode at its entry or exit leaves it inactive)
+        in_window[m] = np.where(exit_[m] > entry[m], active_s[m] > 0, act.contains(entry[m]))
     judged_from[~in_window] = np.nan
     judged_depth = depth.copy()
     clipped = in_window & (active_s < (exit_ - entry) - 1e-6)
@@ -150,7 +152,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
             mz = m & (zone == z)
             got[mz] = actives[z].measure(a[mz], b[mz]) if z in actives else np.maximum(b[mz] - a[mz], 0.0)
         got[~m] = 0.0
-        point = m & (c.start <= entry) & (entry <= c.end)
+        point = m & (entry == exit_) & (c.start <= entry) & (entry < c.end)  # [from, until)
         hit = (got > 0) | point
         clear_by[hit & (clear_by == None)] = c.id  # noqa: E711
         cleared_s += got

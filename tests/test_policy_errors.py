@@ -71,6 +71,10 @@ CASES = [
     ('states = ["TUR"]', 'states = ["Turkey"]', "states = ", "ISO 3166-1 alpha-3"),
     ("[[clearance]]", "[[clearance]]\nnotes = 1", "notes = 1", "unknown key"),
     ('name = "t"', 'name = "t"\nname = "u"', 'name = "u"', "not valid TOML"),
+    ("'^PGT'", "'^PGT{99999999999}'", "callsigns = ", "bad regular expression '^PGT{99999999999}'"),
+    ('name = "t"', 'name = "t"\nowner = ["TUR", "SYR"]', "owner = ", "expected one ISO 3166-1 alpha-3 code"),
+    ('days = ["mon", "tue"]', "days = []", "days = []", "no day given"),
+    ('days = ["mon", "tue"]', 'days = ["monkey"]', 'days = ["monkey"]', "unknown day 'monkey'"),
     ('[[clearance]]', '[[zones]]\nname = "turkey"  # again\nmatch = ["SYR"]\n\n[[clearance]]', "# again",
      "name 'turkey' already used"),
     ('until = 2015-11-24T10:00:00Z', 'until = 2015-11-24T10:00:00Z\n\n[[clearance]]\nid = "C2"\n'

@@ -25,6 +25,7 @@ from ._lines import key_lines, line_of
 
 CATEGORIES = ("military", "state", "civil", "unknown")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UNITS = {"m": 1.0, "km": 1000.0, "nm": 1852.0, "mi": 1609.344}
 MAX_RING_M = 200_000.0
 
@@ -279,6 +280,14 @@ class _Reader:
             out.append(s.upper())
         return frozenset(out)
 
+    def state(self, doc: dict, path: tuple, key: str) -> str | None:
+        """One state (``owner``): a list of several would leave "foreign" undefined."""
+        if key not in doc:
+            return None
+        if not isinstance(doc[key], str):
+            raise self.err(path + (key,), f"expected one ISO 3166-1 alpha-3 code such as \"TUR\", got {doc[key]!r}")
+        return next(iter(self.states(doc, path, key)))
+
     def icao24(self, doc: dict, path: tuple, key: str) -> frozenset:
         out = []
         for i, s in enumerate(self.strings(doc, path, key)):
@@ -292,7 +301,7 @@ class _Reader:
         for i, s in enumerate(self.strings(doc, path, key)):
             try:
                 out.append(re.compile(s))
-            except re.error as err:
+            except (re.error, OverflowError, RecursionError) as err:  # a{99999999999}: OverflowError
                 raise self.err(path + (key, i), f"bad regular expression {s!r}: {err}") from None
         return tuple(out)
 
@@ -366,7 +375,6 @@ class _Reader:
         self.keys(d, (), ("policy", "defaults", "zones", "clearance", "severity"))
         head = self.table(d, (), "policy")
         self.keys(head, ("policy",), ("name", "owner", "watchlists"))
-        owner = self.states(head, ("policy",), "owner") if "owner" in head else frozenset()
         watch = tuple(str(self.base / w) for w in self.strings(head, ("policy",), "watchlists"))
         lists = tuple(self.watchlist(path, i) for i, path in enumerate(watch))
         defaults = self.table(d, (), "defaults")
@@ -387,7 +395,7 @@ class _Reader:
         return Policy(
             path=self.source,
             name=self.string(head, ("policy",), "name", Path(self.source).stem),
-            owner=next(iter(owner), None),
+            owner=self.state(head, ("policy",), "owner"),
             watchlists=watch,
             rules=rules,
             clearances=clearances,
@@ -408,7 +416,6 @@ class _Reader:
         path = ("zones", i)
         self.keys(t, path, ("name", "match", "owner", "min_duration_s", "min_depth_m", "merge_gap_s",
                             "activations", "schedule", "authorised", "ring"))  # fmt: skip
-        owner = self.states(t, path, "owner") if "owner" in t else frozenset()
         auth = self.table(t, path, "authorised")
         apath = path + ("authorised",)
         self.keys(auth, apath, ("states", "categories", "icao24", "callsigns"))
@@ -433,7 +440,7 @@ class _Reader:
             index=i,
             name=self.string(t, path, "name", f"zones[{i + 1}]"),
             match=self.patterns(t, path, "match", required=True),
-            owner=next(iter(owner), None),
+            owner=self.state(t, path, "owner"),
             min_duration_s=self.number(t, path, "min_duration_s", dflt["min_duration_s"]),
             min_depth_m=self.number(t, path, "min_depth_m", dflt["min_depth_m"]),
             merge_gap_s=self.number(t, path, "merge_gap_s", dflt["merge_gap_s"]),
@@ -462,8 +469,10 @@ class _Reader:
             ln = self.line(wpath)
             if "days" in w:
                 days = self.strings(w, wpath, "days")
+                if not days:
+                    raise self.err(wpath + ("days",), 'no day given, e.g. days = ["mon", "tue"]')
                 for j, day in enumerate(days):
-                    if day.lower()[:3] not in DAYS:
+                    if day.lower() not in DAYS and day.lower() not in DAY_NAMES:
                         raise self.err(wpath + ("days", j), f"unknown day {day!r}; use {', '.join(DAYS)}")
                 a, b = self.clock(w, wpath, "from", 0.0), self.clock(w, wpath, "until", 86400.0)
                 if b <= a:

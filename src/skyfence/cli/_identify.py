@@ -25,12 +25,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .._output import write
     from ..identity import identify, read_watchlist
+    from ..identity._blocks import is_icao24
 
     if args.callsign and len(args.callsign) != len(args.hex):
         raise ConfigError(f"--callsign given {len(args.callsign)} times for {len(args.hex)} addresses; "
                           "give one per HEX, in the same order")
     for h in args.hex:
-        if len(h) != 6 or any(c not in "0123456789abcdefABCDEF" for c in h):
+        if not is_icao24(h):
             raise ConfigError(f"not an ICAO 24-bit address (6 hex digits): {h!r}")
     watchlists = [read_watchlist(f) for f in args.watchlist]
     if not args.quiet:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._errors import WatchlistError
+from ._blocks import is_icao24
 
 CMPG_CATEGORY = {"mil": "military", "gov": "state", "pol": "state", "civ": "civil"}
 
@@ -195,7 +196,7 @@ def read_watchlist(path: str | os.PathLike) -> Watchlist:
             if not row or all(not c.strip() for c in row):
                 continue
             hexs = row[0].strip()
-            if len(hexs) != 6 or any(c not in "0123456789abcdefABCDEF" for c in hexs):
+            if not is_icao24(hexs):
                 skipped += 1
                 warnings.append(f"{source}:{lineno}: bad ICAO address {hexs!r} (not 6 hex digits): row skipped")
                 continue

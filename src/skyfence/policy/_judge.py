@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..identity._blocks import parse_icao24
 from ..zones._model import SFC, UNL
 from ._bind import Bound
 from ._read import Policy, Who
@@ -460,7 +461,7 @@ def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tr, max
     ends_lat, ends_lon, ends_alt = _positions(tr, np.repeat(hexes, 2), cuts.ravel())
     # the recorded fixes strictly inside each piece: a range of the sorted table
     fi = tr.icao24.astype(np.int64)
-    pi = np.array([int(h, 16) for h in hexes], np.int64)
+    pi = parse_icao24(hexes).astype(np.int64)
     s0, s1 = np.searchsorted(fi, pi, "left"), np.searchsorted(fi, pi, "right")
     lo = np.array([s + np.searchsorted(tr.time[s:e], a, "right") for s, e, a in zip(s0, s1, cuts[:, 0])], np.int64)
     hi = np.array([s + np.searchsorted(tr.time[s:e], b, "left") for s, e, b in zip(s0, s1, cuts[:, 1])], np.int64)
@@ -484,7 +485,7 @@ def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tr, max
     for z in np.unique(zone[idx]):
         sel = np.isin(c["icao24"], np.nonzero(zone[idx][owner] == z)[0])
         eps = detect(pieces.take(sel), [zone_obj[z]], max_gap=max_gap)
-        piece = np.array([int(h, 16) for h in eps.column("icao24").to_pylist()], np.int64)
+        piece = parse_icao24(eps.column("icao24")).astype(np.int64)
         d = np.nan_to_num(eps.column("max_depth_m").to_numpy(zero_copy_only=False).astype(float))
         np.maximum.at(out, owner[piece], d)
     return out
@@ -495,7 +496,7 @@ def _positions(tr, icao_hex, t):
     straight lon/lat (the short way across the antimeridian) at constant speed.
     ``tr``: the prepared (aircraft, time)-sorted tracks."""
     fi = tr.icao24.astype(np.int64)
-    wi = np.array([int(h, 16) for h in icao_hex], np.int64)
+    wi = parse_icao24(icao_hex).astype(np.int64)
     # merge warnings into the (icao, time)-sorted fixes: each warning's previous fix
     nf = len(fi)
     keys_i = np.concatenate([fi, wi])

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from .._errors import PolicyError
+from ..identity._blocks import is_icao24
 from ._lines import key_lines, line_of
 
 CATEGORIES = ("military", "state", "civil", "unknown")
@@ -291,7 +292,7 @@ class _Reader:
     def icao24(self, doc: dict, path: tuple, key: str) -> frozenset:
         out = []
         for i, s in enumerate(self.strings(doc, path, key)):
-            if not re.fullmatch(r"[0-9A-Fa-f]{6}", s):
+            if not is_icao24(s):
                 raise self.err(path + (key, i), f"expected 6 hex digits, got {s!r}")
             out.append(s.lower())
         return frozenset(out)

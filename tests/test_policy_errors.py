@@ -175,3 +175,13 @@ def test_policy_watchlist_missing_or_not_a_watchlist(tmp_path: Path, capsys) -> 
     (tmp_path / "absent.csv").write_bytes(b"\x00\x01binary")
     assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
     assert capsys.readouterr().err == f"skyfence: error: {tmp_path / 'absent.csv'}: not a plane-alert-db watchlist: binary content\n"
+
+
+def test_binary_or_non_utf8_policy_file(tmp_path: Path, capsys) -> None:
+    pol = tmp_path / "p.toml"
+    pol.write_bytes(b'[policy]\nname = "Zo\xeb"\n')  # Latin-1, not UTF-8
+    assert main(["detect", str(TRACK), "--policy", str(pol)]) == 2
+    assert capsys.readouterr().err == f"skyfence: error: {pol}:2: not a TOML policy file: byte 0xeb is not UTF-8 text\n"
+    pol.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00")
+    assert main(["detect", str(TRACK), "--policy", str(pol)]) == 2
+    assert capsys.readouterr().err.startswith(f"skyfence: error: {pol}:1: not valid TOML: ")

@@ -189,10 +189,15 @@ def read_policy(path) -> Policy:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        why = getattr(err, "strerror", None) or err
-        raise PolicyError(f"cannot read policy file: {why}", source=str(path)) from None
+        raw = p.read_bytes()
+    except OSError as err:
+        raise PolicyError(f"cannot read policy file: {err.strerror or err}", source=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:  # TOML is UTF-8: name the line of the first bad byte
+        line = raw[: err.start].count(b"\n") + 1
+        raise PolicyError(f"not a TOML policy file: byte 0x{raw[err.start]:02x} is not UTF-8 text",
+                          source=str(path), line=line) from None  # fmt: skip
     return parse_policy(text, source=str(path), base=p.parent)
 
 

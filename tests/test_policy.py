@@ -102,11 +102,12 @@ def test_plain_breach_times_and_identity_columns() -> None:
         ('categories = ["military"]', "ae0455", "box: authorised.categories"),
         ('icao24 = ["39A001"]', "39a001", "box: authorised.icao24"),
         ("callsigns = ['^THY[0-9]+$']", "4b8001", "box: authorised.callsigns"),
+        ("callsigns = ['^thy[0-9]+$']", "4b8001", "box: authorised.callsigns"),  # case ignored
     ],
 )
 def test_authorised_by_each_list(authorised: str, ok: str, rule: str) -> None:
     text = BASE + "[zones.authorised]\n" + authorised + "\n"
-    aircraft = [("4b8001", "THY123"), ("ae0455", "RCH123"), ("39a001", "AFR1"), ("4b8002", "THY12X")]
+    aircraft = [("4b8001", "thy123"), ("ae0455", "RCH123"), ("39a001", "AFR1"), ("4b8002", "THY12X")]
     got = rows(run(text, fly(*aircraft)))
     for hexid, _ in aircraft:
         expect = "authorised" if hexid == ok else "breach"

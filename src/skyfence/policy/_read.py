@@ -80,7 +80,7 @@ class Who:
     states: frozenset = frozenset()
     categories: frozenset = frozenset()
     icao24: frozenset = frozenset()
-    callsigns: tuple = ()  # compiled regular expressions, matched with re.search
+    callsigns: tuple = ()  # compiled regular expressions (case ignored), matched with re.search
 
     @property
     def empty(self) -> bool:
@@ -306,7 +306,7 @@ class _Reader:
         out = []
         for i, s in enumerate(self.strings(doc, path, key)):
             try:
-                out.append(re.compile(s))
+                out.append(re.compile(s, re.IGNORECASE))  # callsigns: case ignored, as everywhere
             except (re.error, OverflowError, RecursionError) as err:  # a{99999999999}: OverflowError
                 raise self.err(path + (key, i), f"bad regular expression {s!r}: {err}") from None
         return tuple(out)

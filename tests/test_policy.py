@@ -296,6 +296,12 @@ foreign = true
     owned = BASE.replace('owner = "CHE"', 'owner = "USA"')
     got = rows(run(owned, fly(*aircraft)))
     assert got["ae0455"]["severity"] == "low", "own military is not foreign"
+    # no owner for a restricted area: nobody is foreign there, and the judgement says so
+    j = run(BASE.replace('owner = "CHE"\n', ""), fly(*aircraft))
+    assert rows(j)["ae0455"]["severity"] == "low"
+    assert j.notes == ("1 zone(s) without an owner state (BOX): no aircraft is foreign there; "
+                       "give [policy] owner or the [[zones]] table's owner",)  # fmt: skip
+    assert run(BASE, fly(*aircraft)).notes == ()
 
 
 # --------------------------------------------------------------------------- schedules

@@ -58,7 +58,8 @@ class Judgement:
     merged when less than ``merge_gap_s`` apart; ``warnings``: one row per
     warning raised in a ring (time, position, sequence number).  ``notes``:
     what the policy could not use (zone activation texts that are not times:
-    those zones are kept always active).
+    those zones are kept always active; judged zones without an owner state,
+    where the severity rules' ``foreign`` cannot hold).
     """
 
     episodes: pa.Table
@@ -238,6 +239,11 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         out = out.append_column(f, arr)
     notes = tuple(f"zone {z!r}: {len(t)} activation text(s) not times ({t[0]!r}), zone kept always active"
                   for z, t in sorted(bound.activation_text.items()))  # fmt: skip
+    ownerless = sorted({z for z in zone[has_rule & (owner == None)] if z not in bound.ring_of})  # noqa: E711
+    if ownerless and any(s.foreign is not None for s in bound.policy.severity):
+        notes += (f"{len(ownerless)} zone(s) without an owner state ({', '.join(ownerless[:5])}"
+                  f"{' ...' if len(ownerless) > 5 else ''}): no aircraft is foreign there; "
+                  "give [policy] owner or the [[zones]] table's owner",)  # fmt: skip
     return Judgement(out, incidents, warnings, notes)
 
 

@@ -242,6 +242,18 @@ def test_merge_gap_is_inclusive_at_its_edge() -> None:
         assert [i["n_episodes"] for i in j.incidents.to_pylist()] == n, gap
 
 
+def test_incident_ids_are_unique_within_a_second() -> None:
+    # from lon 0.8: BOX2 (0.001 deg wide) from 100.0 to 100.5 s, BOX3 from 100.6 s; both
+    # entries in the second 00:01:40, two incidents under merge_gap_s = 0.05
+    box2 = Zone(id="BOX2", name="BOX2", kind="R", geometry=box(1.0, 0.0, 1.001, 1.0))
+    box3 = Zone(id="BOX3", name="BOX3", kind="R", geometry=box(1.0012, 0.0, 2.0, 1.0))
+    text = BASE.replace('match = ["BOX"]', 'match = ["BOX2", "BOX3"]') + "merge_gap_s = 0.05\n"
+    j = run(text, fly(("39a001", None), lon0=0.8), zones=(box2, box3))
+    ids = [i["incident_id"] for i in j.incidents.to_pylist()]
+    assert ids == ["39a001-20240101T000140-z1", "39a001-20240101T000140-z1-2"]
+    assert sorted({r["incident_id"] for r in j.episodes.to_pylist()}) == ids
+
+
 def test_incidents_table_written_by_the_cli(tmp_path, capsys) -> None:
     from skyfence.cli import main
 

@@ -360,6 +360,13 @@ def _incidents(mask, icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, 
     stamp = np.floor(first_entry).astype(np.int64).astype("datetime64[s]")
     names = np.array([f"{icao[i]}-{str(t).replace('-', '').replace(':', '')}-z{rix[i] + 1}"
                       for i, t in zip(idx[starts], stamp)], dtype=object)  # fmt: skip
+    # two incidents of one aircraft under one table starting in the same second (merge_gap_s
+    # shorter than a second): the later ones get -2, -3 ... (same table, so in entry order)
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[k] = f"{name}-{seen[name]}"
     incident_id[idx] = names[inc]
     rows = []
     for k, s in enumerate(starts):

@@ -1,8 +1,7 @@
 """Policy files: TOML in, a validated :class:`Policy` out.
 
-The format is documented, key by key, in ``examples/policy.toml`` (shipped as
-``skyfence/data/policy-example.toml`` too) and the README's *Policies*
-section.  Every problem is a :class:`~skyfence._errors.PolicyError` naming the
+The format is documented, key by key, in ``examples/policy.toml`` and the
+README's *Policies* section.  Every problem is a :class:`~skyfence._errors.PolicyError` naming the
 file, the line (found by :mod:`._lines`, since :mod:`tomllib` keeps none) and
 the key: unknown keys, wrong types, bad regular expressions, inverted or
 overlapping time windows, unknown units or states, missing watchlist files (the

@@ -71,6 +71,7 @@ SCHEMA = pa.schema(
         ("entry_lat", pa.float64()),
         ("entry_lon", pa.float64()),
         ("entry_alt_ft", pa.float64()),
+        ("predicted_inside_s", pa.float64()),
         ("closest_approach_m", pa.float64()),
         ("closest_time", pa.timestamp("us", tz="UTC")),
         ("lat", pa.float64()),
@@ -106,6 +107,8 @@ class WarnSettings:
     change_s: float = 20.0
     change_rel: float = 0.25
     min_speed_kt: float = 50.0
+    min_inside_s: float = 0.0
+    track_margin_deg: float = 0.0
     min_turn_dps: float = 0.5
     max_turn_dps: float = 6.0
     max_turn_deg: float = 180.0
@@ -128,7 +131,7 @@ class WarnSettings:
             raise ConfigError(f"horizon must be at most 1800 s, got {self.horizon:g}")
         if self.step > self.horizon:
             raise ConfigError(f"step ({self.step:g} s) must not exceed the horizon ({self.horizon:g} s)")
-        for name in ("near_miss_m", "quiet", "change_s", "change_rel", "min_speed_kt",
+        for name in ("near_miss_m", "min_inside_s", "track_margin_deg", "quiet", "change_s", "change_rel", "min_speed_kt",
                      "min_turn_dps", "max_turn_dps", "max_turn_deg"):  # fmt: skip
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
@@ -287,30 +290,38 @@ class WarningMonitor:
         path = _paths(*args, np.zeros(len(p_q)), taus, s.max_turn_deg)
         oi, of = self._kernel(path, npts)
         p, z, s0, obs0, t0 = oi[:, 0], oi[:, 1], oi[:, 2], oi[:, 4].astype(bool), of[:, 0]
+        s1, obs1, t1 = oi[:, 3], oi[:, 5].astype(bool), of[:, 1]
         nz = max(len(self.zones), 1)
         inside = np.unique(p_q[p[~obs0]].astype(np.int64) * nz + z[~obs0])
         # entries: the first one of each (path, zone)
         e = np.flatnonzero(obs0)
         k = s0[e] - p[e] * npts
         tau = taus[k] + t0[e] * (taus[np.minimum(k + 1, npts - 1)] - taus[k])
+        k1 = s1[e] - p[e] * npts
+        tau1 = taus[k1] + t1[e] * (taus[np.minimum(k1 + 1, npts - 1)] - taus[k1])
+        inside_s = np.where(obs1[e], tau1, s.horizon) - tau  # predicted time inside within the horizon
         ent = _first_by(p[e] * nz + z[e], tau)
-        e, tau = e[ent], tau[ent]
+        e, tau, inside_s = e[ent], tau[ent], inside_s[ent]
         qz = p_q[p[e]].astype(np.int64) * nz + z[e]
         keep = ~np.isin(qz, inside)
-        e, tau, qz = e[keep], tau[keep], qz[keep]
+        keep &= inside_s >= np.minimum(s.min_inside_s, s.horizon - tau - 1e-9)
+        if s.track_margin_deg > 0 and keep.any():
+            keep[keep] = self._robust(args, p[e[keep]], z[e[keep]], taus)
+        e, tau, qz, inside_s = e[keep], tau[keep], qz[keep], inside_s[keep]
         pos = s0[e] + t0[e]
         elat, elon, ealt = _along(path["lat"], pos), _along(path["lon"], pos, wrap=True), _along(path["fl"], pos)
         model_bit = np.where(p_turn[p[e]], 2, 1)
         # combine the models: the earliest entry; which models predict one
         order = np.lexsort((tau, qz))
-        qz, tau, elat, elon, ealt, model_bit = (a[order] for a in (qz, tau, elat, elon, ealt, model_bit))
+        qz, tau, elat, elon, ealt, model_bit, inside_s = (a[order] for a in (qz, tau, elat, elon, ealt, model_bit,
+                                                                             inside_s))
         head = np.ones(len(qz), bool)
         head[1:] = qz[1:] != qz[:-1]
         bits = np.bitwise_or.reduceat(model_bit, np.flatnonzero(head)) if len(qz) else model_bit
         w = {
             "q": qz[head] // nz, "zone": qz[head] % nz, "kind": np.zeros(int(head.sum()), np.int8),
             "tau": tau[head], "model": bits, "elat": elat[head], "elon": elon[head], "ealt": ealt[head],
-            "dist": np.zeros(int(head.sum())), "ctau": tau[head],
+            "dist": np.zeros(int(head.sum())), "ctau": tau[head], "inside": inside_s[head],
         }  # fmt: skip
         entered = qz[head]
         nm = self._near_misses(args, p_q, p_turn, np.union1d(inside, entered)) if s.near_miss_m > 0 else None
@@ -323,6 +334,23 @@ class WarningMonitor:
             fix=fixq, t=tr.time[fixq], prev_t=prev_t[q], gs=gs[q], trk=trk[q], vr=vr[q], om=om[q], src=src[q],
         )
         return out
+
+    def _robust(self, args, p, z, taus) -> np.ndarray:
+        """Whether the entry of path ``p`` into zone ``z`` survives a track
+        error of ``track_margin_deg`` either way: both paths flown at the
+        track plus and minus the margin enter ``z`` too."""
+        s = self.settings
+        nz = max(len(self.zones), 1)
+        up = np.unique(p)
+        sub = [a[up] for a in args]
+        ok = np.ones(len(p), bool)
+        for sign in (-1.0, 1.0):
+            var = list(sub)
+            var[3] = sub[3] + sign * s.track_margin_deg
+            oi, _ = self._kernel(_paths(*var, np.zeros(len(up)), taus, s.max_turn_deg), len(taus))
+            got = up[oi[oi[:, 4] == 1, 0]].astype(np.int64) * nz + oi[oi[:, 4] == 1, 1]
+            ok &= np.isin(p.astype(np.int64) * nz + z, got)
+        return ok
 
     def _near_misses(self, args, p_q, p_turn, exclude):
         """Zones within ``near_miss_m`` of a path that does not enter them.
@@ -356,7 +384,7 @@ class WarningMonitor:
         nan = np.full(m, np.nan)
         return {"q": qz[head] // nz, "zone": qz[head] % nz, "kind": np.ones(m, np.int8), "tau": nan,
                 "model": bits, "elat": nan, "elon": nan, "ealt": nan, "dist": band[head].astype(np.float64),
-                "ctau": nan}  # fmt: skip
+                "ctau": nan, "inside": nan}  # fmt: skip
 
     def _closest(self, tr, prep, rows: dict) -> None:
         """Exact closest approach (``dist``, ``ctau``) of emitted near-miss rows:
@@ -537,6 +565,7 @@ def _table(tr: Tracks, prep, zones, rows: dict) -> pa.Table:
         "entry_lat": rows["elat"],
         "entry_lon": rows["elon"],
         "entry_alt_ft": rows["ealt"],
+        "predicted_inside_s": rows["inside"],
         "closest_approach_m": rows["dist"],
         "closest_time": us(rows["t"] + rows["ctau"]),
         "lat": tr.lat[fix],

@@ -30,6 +30,7 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "predict_entries",
     "read_tracks",
     "read_zones",
 ]
@@ -37,6 +38,7 @@ __all__ = [
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
+    "predict_entries": "._predict",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -46,6 +48,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
+    from ._predict import predict_entries
     from ._tracks import Tracks
     from .io import read_tracks
     from .zones import read_zones

@@ -580,7 +580,9 @@ def _table(tr: Tracks, prep, zones, rows: dict) -> pa.Table:
         "achieved_lead_s": np.full(n, np.nan),
         "source": np.full(n, tr.source, dtype=object),
     }
-    return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v, type=SCHEMA.field(k).type)
+    nullable = ("lead_s", "entry_lat", "entry_lon", "entry_alt_ft", "predicted_inside_s", "achieved_lead_s")
+    return pa.table({k: v if isinstance(v, pa.Array) else
+                     pa.array(v, type=SCHEMA.field(k).type, mask=np.isnan(v) if k in nullable else None)
                      for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
 
 
@@ -603,14 +605,21 @@ def evaluate(warnings: pa.Table, episodes: pa.Table, horizon: float, tolerance: 
     -------
     (warnings, entries)
         The warnings with those two columns filled, and one row per observed
-        entry (``icao24, callsign, zone, entry_time``, the columns of the
-        episode) with ``warned`` and ``lead_s``: the lead the earliest
-        warning matched to it gave (NaN when none).
+        entry (a pandas DataFrame with the columns of the episode) with
+        ``first_entry`` (the aircraft had not left that zone within
+        ``horizon`` s before: not a re-entry along a border), ``warned`` and
+        ``lead_s``: the lead the earliest warning matched to it gave (NaN
+        when none).
     """
     import pandas as pd
 
-    ep = episodes.to_pandas()
-    ent = ep[ep["entry_observed"]].reset_index(drop=True)
+    ep = episodes.to_pandas().sort_values(["icao24", "zone", "entry_time"], kind="stable")
+    if len(ep):
+        gap = (ep["entry_time"] - ep.groupby(["icao24", "zone"])["exit_time"].shift()).dt.total_seconds()
+        ep["first_entry"] = gap.isna() | (gap > horizon)
+    else:
+        ep["first_entry"] = pd.Series(dtype=bool)
+    ent = ep[ep["entry_observed"]].sort_values(["icao24", "entry_time"], kind="stable").reset_index(drop=True)
     ent["_t"] = ent["entry_time"].astype("int64") / 1e6 if len(ent) else np.empty(0)
     w = warnings.to_pandas()
     w["_row"] = np.arange(len(w))
@@ -631,7 +640,7 @@ def evaluate(warnings: pa.Table, episodes: pa.Table, horizon: float, tolerance: 
                   mask=np.isnan(obs))  # fmt: skip
     warnings = warnings.set_column(warnings.schema.get_field_index("observed_entry_time"), "observed_entry_time", us)
     warnings = warnings.set_column(warnings.schema.get_field_index("achieved_lead_s"), "achieved_lead_s",
-                                   pa.array(lead, pa.float64()))  # fmt: skip
+                                   pa.array(lead, pa.float64(), mask=np.isnan(lead)))  # fmt: skip
     best = m.groupby("_entry")["_t"].min() if len(m) else pd.Series(dtype=float)
     ent_lead = np.full(len(ent), np.nan)
     ent_lead[best.index.to_numpy(dtype=np.int64)] = ent["_t"].to_numpy()[best.index.to_numpy(dtype=np.int64)] - best.to_numpy()
@@ -684,3 +693,44 @@ def predict_entries(tracks: Tracks, zones, *, horizon: float = 120.0, model: str
         episodes = detect(tracks, zones, max_gap=mon.settings.max_gap)
         table, _ = evaluate(table, episodes, mon.settings.horizon, tolerance)
     return table
+
+
+def straight_cruise_entries(tracks: Tracks, entries, window: float = 120.0, max_track_change: float = 5.0,
+                            min_speed_kt: float = 250.0, max_gap: float = 60.0) -> np.ndarray:
+    """Which observed entries (rows of :func:`evaluate`'s ``entries``) were
+    flown straight at cruise speed: over the ``window`` s before the entry the
+    aircraft's track has fixes all along (the first at most 10 s after the
+    window opens, no gap over ``max_gap``), every reported track within a
+    ``max_track_change``-degree range and every groundspeed above
+    ``min_speed_kt``."""
+    from .engine._prepare import prepare
+
+    prep = prepare(tracks, max_gap)
+    tr = prep.tracks
+    n = len(entries)
+    if not n or not len(tr):
+        return np.zeros(n, bool)
+    icao = np.array([int(x, 16) for x in entries["icao24"]], dtype=np.float64)
+    et = entries["entry_time"].astype("int64").to_numpy() / 1e6
+    t0 = tr.time.min()
+    key = tr.icao24.astype(np.float64) * 1e7 + (tr.time - t0)
+    kb = icao * 1e7 + (et - t0)
+    a = np.searchsorted(key, kb - window, "left")
+    b = np.searchsorted(key, kb, "right")
+    track_of = np.repeat(np.arange(prep.n_tracks), np.diff(prep.start))
+    a_, b_ = np.minimum(a, len(tr) - 1), np.clip(b - 1, 0, len(tr) - 1)
+    ok = (b > a) & (tr.icao24[a_] == icao) & (tr.icao24[b_] == icao) & (track_of[a_] == track_of[b_])
+    ok &= tr.time[a_] <= et - window + 10.0
+    # per-entry ranges of fixes: reduce over the concatenated windows
+    cnt = np.where(ok, b - a, 0)
+    idx = np.repeat(a, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+    owner = np.repeat(np.arange(n), cnt)
+    d = (tr.track_deg[idx] - tr.track_deg[b_][owner] + 180.0) % 360.0 - 180.0
+    gs = tr.groundspeed_kt[idx]
+    bad = np.zeros(n, bool)
+    np.logical_or.at(bad, owner, np.isnan(d) | ~(gs > min_speed_kt))
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    np.minimum.at(lo, owner, np.nan_to_num(d))
+    np.maximum.at(hi, owner, np.nan_to_num(d))
+    return ok & ~bad & (hi - lo < max_track_change)

@@ -42,33 +42,6 @@ MAX_TRACK_CHANGE = 5.0
 MIN_SPEED = 250.0
 
 
-def straight_cruise(prep, icao: np.ndarray, entry_t: np.ndarray) -> np.ndarray:
-    """Which entries were flown straight at cruise speed over the WINDOW s before."""
-    tr = prep.tracks
-    if not len(entry_t):
-        return np.zeros(0, bool)
-    t0 = tr.time.min()
-    key = tr.icao24.astype(np.float64) * 1e7 + (tr.time - t0)
-    kb = icao.astype(np.float64) * 1e7 + (entry_t - t0)
-    a = np.searchsorted(key, kb - WINDOW, "left")
-    b = np.searchsorted(key, kb, "right")
-    n = len(tr)
-    track_of = np.repeat(np.arange(prep.n_tracks), np.diff(prep.start))
-    ok = (b > a) & (b <= n)
-    a_, b_ = np.minimum(a, n - 1), np.clip(b - 1, 0, n - 1)
-    ok &= (tr.icao24[a_] == icao) & (tr.icao24[b_] == icao) & (track_of[a_] == track_of[b_])
-    ok &= tr.time[a_] <= entry_t - WINDOW + 10.0
-    gs = np.where(np.isnan(tr.groundspeed_kt), -1.0, tr.groundspeed_kt)
-    ref = tr.track_deg[b_]
-    res = np.zeros(len(entry_t), bool)
-    for j in np.flatnonzero(ok):  # a few thousand entries; not a hot path
-        sl = slice(a[j], b[j])
-        d = (tr.track_deg[sl] - ref[j] + 180.0) % 360.0 - 180.0
-        res[j] = (np.nanmax(d) - np.nanmin(d) < MAX_TRACK_CHANGE and gs[sl].min() > MIN_SPEED
-                  and not np.isnan(d).all())  # fmt: skip
-    return res
-
-
 def q(x, p):
     return float(np.percentile(x, p)) if len(x) else float("nan")
 
@@ -85,7 +58,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import skyfence
-    from skyfence._predict import WarningMonitor, evaluate
+    from skyfence._predict import WarningMonitor, evaluate, straight_cruise_entries
     from skyfence.engine._prepare import prepare
 
     settings = {}
@@ -97,8 +70,8 @@ def main() -> int:
     print(f"zones: {', '.join(args.zones or ['world'])} ({len(zones)}); model {args.model}; horizon {args.horizon:g} s; "
           f"tolerance {args.tolerance:g} s; settings {settings or 'defaults'}")  # fmt: skip
     rows = []
-    all_str, all_rest, all_warned_str, all_warned_rest = [], [], [], []
-    tot = dict(hours=0.0, false=0, false_ep=0, unverifiable=0, warnings=0, near=0, entries=0, fixes=0, secs=0.0)
+    all_str, all_rest, all_warned_str, all_warned_rest = [], [], [], []  # lead per entry; *_warned_*: first entries
+    tot = dict(alerts=0, hours=0.0, false=0, false_ep=0, unverifiable=0, warnings=0, near=0, entries=0, fixes=0, secs=0.0)
     for name in args.files:
         path = TRACKS_DIR / f"{name}.json.gz"
         tracks = skyfence.read_tracks(path)
@@ -111,9 +84,8 @@ def main() -> int:
         prep = prepare(tracks, mon.settings.max_gap)
         tr = prep.tracks
         hours = float(np.sum(tr.time[prep.start[1:] - 1] - tr.time[prep.start[:-1]])) / 3600.0
-        icao_int = np.array([int(x, 16) for x in ent["icao24"]], dtype=np.uint32)
-        et = ent["entry_time"].astype("int64").to_numpy() / 1e6 if len(ent) else np.empty(0)
-        cruise = straight_cruise(prep, icao_int, et)
+        cruise = straight_cruise_entries(tracks, ent, WINDOW, MAX_TRACK_CHANGE, MIN_SPEED, mon.settings.max_gap)
+        first = ent["first_entry"].to_numpy(bool) if len(ent) else np.zeros(0, bool)
         lead = ent["lead_s"].to_numpy()
         wd = w.to_pandas()
         warn = wd[wd["event"] == "warning"]
@@ -130,7 +102,12 @@ def main() -> int:
         false = verifiable & warn["achieved_lead_s"].isna().to_numpy()
         if args.dump:
             warn.assign(track_end=track_end, verifiable=verifiable, false=false).to_pickle(f"{args.dump}_{name}.pkl")
-        false_ep = len(set(zip(warn["icao24"][false], warn["zone"][false], warn["episode"][false])))
+        # alerts (warning episodes): true when any of their warnings matched an entry; checkable when the
+        # last one is
+        g = warn.assign(_hit=warn["achieved_lead_s"].notna(), _ver=verifiable).groupby(["icao24", "zone", "episode"])
+        agg = g.agg(hit=("_hit", "any"), ver=("_ver", "last"))
+        false_ep = int((~agg["hit"] & agg["ver"]).sum())
+        tot["alerts"] += len(agg)
         tot["hours"] += hours
         tot["false"] += int(false.sum())
         tot["false_ep"] += false_ep
@@ -143,6 +120,8 @@ def main() -> int:
         ls, lr = lead[cruise], lead[~cruise]
         all_str.append(ls)
         all_rest.append(lr)
+        all_warned_str.append(lead[cruise & first])
+        all_warned_rest.append(lead[~cruise & first])
         rows.append((name, len(tracks), hours, len(ent), int(cruise.sum()), np.nanmedian(ls) if (~np.isnan(ls)).any()
                      else float("nan"), float(np.mean(~np.isnan(lead))) if len(lead) else float("nan"), len(warn),
                      int(false.sum()), secs))  # fmt: skip
@@ -152,25 +131,35 @@ def main() -> int:
     for r in rows:
         print(f"| {r[0]} | {r[1]:,} | {r[2]:.1f} | {r[3]} | {r[4]} | {r[5]:.0f} | {r[6]:.0%} | {r[7]} | {r[8]} | {r[9]:.1f} |")
     ls, lr = np.concatenate(all_str), np.concatenate(all_rest)
+    lsf, lrf = np.concatenate(all_warned_str), np.concatenate(all_warned_rest)
     print()
-    for label, x in (("straight cruise", ls), ("other entries", lr), ("all entries", np.concatenate([ls, lr]))):
+    print("Lead time (s) the warning gave before each observed entry (unwarned entries count as 0 s):")
+    print()
+    print("| entries | n | warned | median | quartiles | >= 60 s | median over warned |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, x in (("straight cruise", ls), ("straight cruise, first entries", lsf), ("other", lr),
+                     ("other, first entries", lrf), ("all", np.concatenate([ls, lr]))):  # fmt: skip
         warned = x[~np.isnan(x)]
-        # lead of unwarned entries is 0 for the distribution
         x0 = np.where(np.isnan(x), 0.0, x)
-        print(f"{label}: {len(x)} entries, warned {len(warned) / max(len(x), 1):.0%}; lead (s, unwarned = 0) "
-              f"median {q(x0, 50):.0f}, quartiles {q(x0, 25):.0f}-{q(x0, 75):.0f}; "
-              f"over warned only median {q(warned, 50):.0f}, quartiles {q(warned, 25):.0f}-{q(warned, 75):.0f}; "
-              f">= 60 s: {np.mean(x0 >= 60):.0%}")  # fmt: skip
-    per10 = tot["false"] / tot["hours"] * 10 if tot["hours"] else float("nan")
-    print(f"warnings emitted: {tot['warnings']} (near-miss events {tot['near']}); false: {tot['false']} "
-          f"({tot['false_ep']} episodes), unverifiable (track ends before predicted entry + tolerance): {tot['unverifiable']}; "
-          f"{tot['hours']:.1f} aircraft-hours -> {per10:.2f} false warnings per 10 aircraft-hours "
-          f"({tot['false_ep'] / tot['hours'] * 10:.2f} false episodes)")  # fmt: skip
+        print(f"| {label} | {len(x)} | {len(warned) / max(len(x), 1):.0%} | {q(x0, 50):.0f} | {q(x0, 25):.0f}-{q(x0, 75):.0f} "
+              f"| {np.mean(x0 >= 60) if len(x0) else float('nan'):.0%} | {q(warned, 50):.0f} |")  # fmt: skip
+    print()
+    print("(first entries: the aircraft had not left that zone in the horizon before; the others are re-entries "
+          "seconds after an exit, along a border)")
+    h = tot["hours"]
+    per10 = tot["false_ep"] / h * 10 if h else float("nan")
+    per10_ev = tot["false"] / h * 10 if h else float("nan")
+    print(f"alerts (warning episodes): {tot['alerts']}, false {tot['false_ep']}; warning events (re-issues included): "
+          f"{tot['warnings']}, false {tot['false']}; unverifiable (track ends before predicted entry + tolerance): "
+          f"{tot['unverifiable']}; near-miss events {tot['near']}; {h:.1f} aircraft-hours")  # fmt: skip
     print(f"prediction: {tot['fixes']:,} fixes in {tot['secs']:.1f} s ({tot['fixes'] / tot['secs'] / 1e3:.0f} k fixes/s)")
     med = q(np.where(np.isnan(ls), 0.0, ls), 50)
     print()
     print(f"TARGET median lead >= 60 s, straight cruise entries (unwarned = 0 s): {'PASS' if med >= 60 else 'FAIL'} ({med:.0f} s)")
-    print(f"TARGET < 1 false warning per 10 aircraft-hours: {'PASS' if per10 < 1 else 'FAIL'} ({per10:.2f})")
+    print(f"TARGET < 1 false warning per 10 aircraft-hours, counting alerts (episodes): "
+          f"{'PASS' if per10 < 1 else 'FAIL'} ({per10:.2f})")  # fmt: skip
+    print(f"       the same counting every warning event, re-issues included: "
+          f"{'PASS' if per10_ev < 1 else 'FAIL'} ({per10_ev:.2f})")  # fmt: skip
     return 0
 
 

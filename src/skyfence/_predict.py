@@ -12,6 +12,11 @@ s is predicted with two motion models:
   straight on after), only where the aircraft turns at ``min_turn_dps`` or
   more (below that it is the straight path).
 
+An entry is kept only when it survives a track error of ``track_margin_deg``
+either way (the same path flown at the track plus and minus the margin enters
+too) and, unless the horizon ends first, the path stays inside at least
+``min_inside_s``.
+
 Altitude is linear in the vertical rate.  Each predicted path is a polyline
 with a point every ``step`` s; all of them, for all aircraft and issue points
 at once, form one track table that goes through the crossing kernel of
@@ -27,7 +32,7 @@ boundary exactly (:func:`skyfence._predict_kernels.closest`).
 Warning episodes (see :func:`skyfence._predict_kernels.episodes`): a
 prediction is acted on once ``confirm`` consecutive issue points of the
 aircraft make it; the first opens an episode and is emitted; the episode is
-re-issued only when the predicted entry time moves by more than
+re-issued only when the predicted entry time comes earlier by more than
 ``max(change_s, change_rel * lead)`` (near misses: when the path comes
 within half the near-miss distance), and closes after ``quiet`` s with no
 such prediction.
@@ -91,7 +96,9 @@ SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class WarnSettings:
-    """Every knob of the predictor, with the defaults the benchmark tuned.
+    """Every knob of the predictor, with the defaults the benchmark tuned
+    (``benchmarks/bench_warn.py``: ``min_turn_dps``, ``track_margin_deg`` and
+    ``confirm`` trade lead time against false warnings).
 
     Times in seconds, distances in metres, speeds in knots, rates in degrees
     per second.  See the module docstring for what each one does.
@@ -108,8 +115,8 @@ class WarnSettings:
     change_rel: float = 0.25
     min_speed_kt: float = 50.0
     min_inside_s: float = 0.0
-    track_margin_deg: float = 0.0
-    min_turn_dps: float = 0.5
+    track_margin_deg: float = 3.0
+    min_turn_dps: float = 1.5
     max_turn_dps: float = 6.0
     max_turn_deg: float = 180.0
     turn_window: float = 10.0
@@ -608,8 +615,11 @@ def evaluate(warnings: pa.Table, episodes: pa.Table, horizon: float, tolerance: 
         entry (a pandas DataFrame with the columns of the episode) with
         ``first_entry`` (the aircraft had not left that zone within
         ``horizon`` s before: not a re-entry along a border), ``warned`` and
-        ``lead_s``: the lead the earliest warning matched to it gave (NaN
-        when none).
+        ``lead_s``: entry time minus the first warning of the warning
+        episode of that aircraft and zone open before it (started at or
+        before the entry, last (re-)issued at most ``horizon + tolerance`` s
+        before it, no other entry of the pair since it started); NaN when
+        none.
     """
     import pandas as pd
 
@@ -641,9 +651,20 @@ def evaluate(warnings: pa.Table, episodes: pa.Table, horizon: float, tolerance: 
     warnings = warnings.set_column(warnings.schema.get_field_index("observed_entry_time"), "observed_entry_time", us)
     warnings = warnings.set_column(warnings.schema.get_field_index("achieved_lead_s"), "achieved_lead_s",
                                    pa.array(lead, pa.float64(), mask=np.isnan(lead)))  # fmt: skip
-    best = m.groupby("_entry")["_t"].min() if len(m) else pd.Series(dtype=float)
+    # each entry against the warning episode (one alert, re-issues included) of its pair open before it:
+    # the latest started at or before the entry, whose last warning came at most horizon + tolerance before
+    # it, with no other entry of the pair since the episode started
     ent_lead = np.full(len(ent), np.nan)
-    ent_lead[best.index.to_numpy(dtype=np.int64)] = ent["_t"].to_numpy()[best.index.to_numpy(dtype=np.int64)] - best.to_numpy()
+    alerts = (w[w["event"] == "warning"].groupby(["icao24", "zone", "episode"], as_index=False)
+              .agg(_f=("_t", "min"), _l=("_t", "max")).sort_values("_f"))  # fmt: skip
+    if len(alerts) and len(ent):
+        left = ent[["icao24", "zone", "_t", "_entry"]].sort_values(["icao24", "zone", "_t"])
+        left["_prev"] = left.groupby(["icao24", "zone"])["_t"].shift()
+        m2 = pd.merge_asof(left.sort_values("_t"), alerts, left_on="_t", right_on="_f", by=["icao24", "zone"],
+                           direction="backward")  # fmt: skip
+        ok = (m2["_f"].notna() & (m2["_t"] <= m2["_l"] + horizon + tolerance)
+              & ~(m2["_prev"] >= m2["_f"])).to_numpy()  # fmt: skip
+        ent_lead[m2["_entry"].to_numpy()[ok]] = (m2["_t"] - m2["_f"]).to_numpy()[ok]
     ent["warned"] = ~np.isnan(ent_lead)
     ent["lead_s"] = ent_lead
     return warnings, ent.drop(columns=["_t", "_entry"])

@@ -302,8 +302,9 @@ def episodes(slot, t, prev_t, val, kind, quiet, confirm, change_s, change_rel,
     it).  A prediction counts once it has been made at ``confirm``
     consecutive issue points of the aircraft.  The first counted one opens an
     episode and is emitted; later ones are emitted only when the predicted
-    entry time moved by more than ``max(change_s, change_rel * lead)``
-    (warnings) or the near miss came into a closer band; an episode closes
+    entry time came earlier by more than ``max(change_s, change_rel * lead)``
+    than the last one emitted (warnings; an entry predicted later needs no
+    new alert) or the near miss came into a closer band; an episode closes
     after ``quiet`` s without a prediction.  The ``st_*`` arrays (per slot)
     are the state carried between calls.  Returns the next free episode number.
     """
@@ -324,7 +325,7 @@ def episodes(slot, t, prev_t, val, kind, quiet, confirm, change_s, change_rel,
                 st_val[s] = val[r]
                 out_emit[r] = True
             elif kind[r] == 0:
-                if abs(val[r] - st_val[s]) > max(change_s, change_rel * (val[r] - t[r])):
+                if st_val[s] - val[r] > max(change_s, change_rel * (val[r] - t[r])):
                     st_upd[s] += 1
                     st_val[s] = val[r]
                     out_emit[r] = True

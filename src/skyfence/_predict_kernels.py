@@ -282,8 +282,14 @@ def closest(pair_path, pair_zone, lon0, lat0, px, py, plon, plat, npts, reach, g
                         if (min(ax, bx) > qx1 + lim or max(ax, bx) < qx0 - lim
                                 or min(ay, by) > qy1 + lim or max(ay, by) < qy0 - lim):
                             continue
+                        ex_lo, ex_hi, ey_lo, ey_hi = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
                         for k in range(npts - 1):
-                            d, t = _seg_seg(px[a + k], py[a + k], px[a + k + 1], py[a + k + 1], ax, ay, bx, by)
+                            x0, x1, y0, y1 = px[a + k], px[a + k + 1], py[a + k], py[a + k + 1]
+                            lim = min(best, reach)
+                            if (ex_lo > max(x0, x1) + lim or ex_hi < min(x0, x1) - lim
+                                    or ey_lo > max(y0, y1) + lim or ey_hi < min(y0, y1) - lim):
+                                continue
+                            d, t = _seg_seg(x0, y0, x1, y1, ax, ay, bx, by)
                             if d < best:
                                 best, bk = d, k + t
         out_d[j] = best

@@ -126,7 +126,7 @@ def main() -> int:
                      else float("nan"), float(np.mean(~np.isnan(lead))) if len(lead) else float("nan"), len(warn),
                      int(false.sum()), secs))  # fmt: skip
     print()
-    print("| file | fixes | aircraft-h | entries | straight cruise | median lead, cruise (s) | warned | warnings | false | predict s |")
+    print("| file | fixes | aircraft-h | entries | straight cruise | median lead of warned cruise entries (s) | warned | warnings | false | predict s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r[0]} | {r[1]:,} | {r[2]:.1f} | {r[3]} | {r[4]} | {r[5]:.0f} | {r[6]:.0%} | {r[7]} | {r[8]} | {r[9]:.1f} |")

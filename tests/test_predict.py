@@ -173,6 +173,11 @@ def test_live_feed_in_batches_gives_the_same_warnings(tmp_path):
                            for r in t.to_pylist())  # fmt: skip
     assert whole.num_rows > 1
     assert key(whole) == sorted(sum((key(p) for p in parts), []))
+    # state stays bounded: two hours later only the aircraft still heard are remembered
+    later = _fly(12.0, 40.0, 0.0, 300.0, 10, icao=0x666666)
+    later.time = later.time + 7200
+    mon.feed(later)
+    assert set(mon._tail.icao24.tolist()) == {0x666666} and len(mon._keys) == 0
 
 
 def test_warning_episode_is_not_repeated(tmp_path):

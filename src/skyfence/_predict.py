@@ -230,9 +230,22 @@ class WarningMonitor:
                 for a in range(0, len(issue), s.chunk)]  # fmt: skip
         self._remember(tr)
         if not rows:
-            return empty_table()
-        rows = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
-        return self._episodes(tr, prep, rows)
+            table = empty_table()
+        else:
+            rows = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+            table = self._episodes(tr, prep, rows)
+        self._forget(tr.time.max())
+        return table
+
+    def _forget(self, now: float) -> None:
+        """Drop episode state that can no longer matter: a slot whose last
+        prediction is older than the quiet period and the longest gap can
+        continue neither a streak nor an episode (the same as a fresh slot)."""
+        s = self.settings
+        stale = self._st.last < now - max(s.quiet, s.max_gap) - s.cadence
+        if stale.any():
+            self._keys = self._keys[~stale]
+            self._st = _State(*(getattr(self._st, n)[~stale] for n in _State.NAMES))
 
     def _late(self, tracks: Tracks) -> np.ndarray:
         if not len(self._done_icao) or not len(tracks):
@@ -253,7 +266,11 @@ class WarningMonitor:
         last[:-1] = icao[1:] != icao[:-1]
         ac_icao, ac_t = icao[last], time[last]
         k = np.searchsorted(ac_icao, icao)
-        keep = time >= ac_t[k] - self.settings.history
+        s = self.settings
+        now = time.max() if len(time) else -np.inf
+        # the last `history` s of each aircraft still in the air (a later fix of one silent for longer than
+        # max_gap starts a new track: its history would not be used)
+        keep = (time >= ac_t[k] - s.history) & (ac_t[k] >= now - s.max_gap)
         tail = tr.take(keep)
         tail.stats = ReadStats()
         self._tail = tail
@@ -263,7 +280,8 @@ class WarningMonitor:
         if len(self._done_icao):
             merged_t[np.searchsorted(merged_icao, self._done_icao)] = self._done_t
         merged_t[np.searchsorted(merged_icao, ac_icao)] = np.maximum(old, ac_t)
-        self._done_icao, self._done_t = merged_icao, merged_t
+        live = merged_t >= now - FORGET_S  # bounded state on a live feed
+        self._done_icao, self._done_t = merged_icao[live], merged_t[live]
 
     # ------------------------------------------------------------ prediction
     def _predict(self, prep, issue, first, prev_t) -> dict:
@@ -510,6 +528,7 @@ def _paths(lon0, lat0, speed, trk, om, fl0, msl0, vr_fps, turn, offset, taus, ma
 
 
 NEAR_STEP = 20.0
+FORGET_S = 3600.0  # a live monitor forgets aircraft silent for longer (their last fix time)
 
 
 def _coarse(taus: np.ndarray) -> np.ndarray:

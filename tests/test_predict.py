@@ -227,6 +227,7 @@ def test_cli_warn_and_errors(tmp_path, capsys):
     assert [r["event"] for r in rows] == ["warning"] and rows[0]["achieved_lead_s"] > 100
     err = capsys.readouterr().err
     assert "1 warnings" in err and "1 entries observed, 1 warned before" in err
+    assert f"{len(tracks)} fixes read; none skipped; 81 prediction points" in err  # 0..400 s every 1 s, every 5 s
     for argv, what in ((["warn", str(src), "--horizon", "0"], "horizon"),
                        (["warn", str(src), "--horizon", "-5"], "horizon"),
                        (["warn", str(tmp_path / "missing.json")], "missing.json"),

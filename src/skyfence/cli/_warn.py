@@ -88,14 +88,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         st = tracks.stats
         skipped = dict(st.skipped)
-        for k in ("late fix", "no velocity", "slow"):
-            if mon.stats.get(k):
-                skipped[k if k != "slow" else f"below {settings.min_speed_kt:g} kt"] = mon.stats[k]
+        if mon.stats.get("late fix"):
+            skipped["late fix"] = mon.stats["late fix"]
+        ms = mon.stats
+        not_made = {f"below {settings.min_speed_kt:g} kt": ms["slow"], "no velocity": ms["no velocity"]}
+        not_made = ", ".join(f"{v} {k}" for k, v in not_made.items() if v)
         ev = warnings.column("event").to_pylist()
         parts = [f"{st.rows_read} fixes read",
                  "skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped",
-                 f"{mon.stats['issue points']} predictions", f"{ev.count('warning')} warnings",
-                 f"{ev.count('near-miss')} near misses"]  # fmt: skip
+                 f"{ms['issue points']} prediction points" + (f" ({not_made}: not predicted)" if not_made else ""),
+                 f"{ev.count('warning')} warnings", f"{ev.count('near-miss')} near misses"]  # fmt: skip
         if entries is not None:
             lead = entries["lead_s"].to_numpy()
             warned = lead[~np.isnan(lead)]

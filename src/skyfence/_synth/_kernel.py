@@ -31,8 +31,6 @@ _C3 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -44,9 +42,9 @@ def _mix(x):
 
 
 @numba.njit(cache=True, inline="always")
-def _unit(key, i):
-    """Uniform [0, 1) number ``i`` of the row with hash ``key``."""
-    return float(_mix(key + np.uint64(i) * _C1) >> _S11) * _INV53
+def _u16(h, i):
+    """Uniform [0, 1) from 16-bit part ``i`` (0..3) of hash ``h``."""
+    return float((h >> np.uint64(16 * i)) & np.uint64(0xFFFF)) * (1.0 / 65536.0)
 
 
 @numba.njit(cache=True)
@@ -98,7 +96,10 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 cursor[k - a] = r + 1
                 key = _mix(leg_key + np.uint64(k) * _C3)
                 t_snap = start + k * rate
-                delay = 0.9 * _unit(key, 0)  # < 1 s: consecutive fixes never share a time
+                # nine small uniforms from two 64-bit hashes (16 bits each are plenty for noise)
+                ha = _mix(key)
+                hb = _mix(key ^ _C1)
+                delay = 0.9 * _u16(ha, 0)  # < 1 s: consecutive fixes never share a time
                 tf = round((t_snap - delay) * 1000.0) / 1000.0
                 if tf < dep[j]:
                     tf = dep[j]
@@ -131,18 +132,20 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 x0 = wp_xyz[p0, 0] + f * (wp_xyz[p0 + 1, 0] - wp_xyz[p0, 0])
                 y0 = wp_xyz[p0, 1] + f * (wp_xyz[p0 + 1, 1] - wp_xyz[p0, 1])
                 z0 = wp_xyz[p0, 2] + f * (wp_xyz[p0 + 1, 2] - wp_xyz[p0, 2])
-                lat = math.degrees(math.atan2(z0, math.sqrt(x0 * x0 + y0 * y0)))
+                rxy = math.sqrt(x0 * x0 + y0 * y0)
+                coslat = rxy / math.sqrt(rxy * rxy + z0 * z0)
+                lat = math.degrees(math.atan2(z0, rxy))
                 lon = math.degrees(math.atan2(y0, x0))
                 az0 = wp_az[p0]
                 daz = (wp_az[p0 + 1] - az0 + 540.0) % 360.0 - 180.0
                 # noise (triangular, cheap): ~2 m in position, 0.3 m/s, 0.1 deg
-                n1 = _unit(key, 1) + _unit(key, 2) - 1.0
-                n2 = _unit(key, 3) + _unit(key, 4) - 1.0
-                n3 = _unit(key, 5) - 0.5
-                n4 = _unit(key, 6) - 0.5
-                n5 = _unit(key, 7) - 0.5
+                n1 = _u16(ha, 1) + _u16(ha, 2) - 1.0
+                n2 = _u16(ha, 3) + _u16(hb, 0) - 1.0
+                n3 = _u16(hb, 1) - 0.5
+                n4 = _u16(hb, 2) - 0.5
+                n5 = _u16(hb, 3) - 0.5
                 lat += n1 * 3.0 / M_PER_DEG
-                lon += n2 * 3.0 / (M_PER_DEG * max(math.cos(math.radians(lat)), 0.01))
+                lon += n2 * 3.0 / (M_PER_DEG * max(coslat, 0.01))
                 if lon >= 180.0:
                     lon -= 360.0
                 elif lon < -180.0:
@@ -158,4 +161,4 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 o_baro[r] = round(h / FT25) * FT25
                 o_geo[r] = round((h + (h - ground) * (geo_ratio[j] - 1.0)) / FT25) * FT25
                 o_lpu[r] = tf
-                o_lc[r] = max(round((t_snap - delay * _unit(key, 8)) * 1000.0) / 1000.0, tf)
+                o_lc[r] = max(round((t_snap - delay * _u16(_mix(hb), 0)) * 1000.0) / 1000.0, tf)

@@ -64,16 +64,17 @@ def split(out: Path, args) -> None:
     t = time.perf_counter()
     airports = load_airports()
     legs, home = plan(airports, aircraft=args.aircraft, start=0.0, end=float(n_steps), seed=args.seed)
-    icao, _, callsign, squawk = S._identities(legs, home, airports, args.seed)
+    icao_s, airline_s = S._identities(home, airports, args.seed)
+    icao, callsign = icao_s[legs.slot], S._callsigns(airline_s[legs.slot], legs.number)
+    squawk = np.char.zfill(legs.squawk.astype(str), 4)
     t_plan = time.perf_counter() - t
     first = np.floor(legs.dep).astype(np.int64) + 1
     last = np.floor(legs.arr).astype(np.int64)
-    ids = np.arange(len(legs), dtype=np.int64)
     per = max(1, 1_000_000 // args.aircraft)
     blocks = S._blocks(0, 1, n_steps, per)
-    S._generate(0, 1, 0, 1, args.seed, legs, first, last, ids, icao, callsign, squawk)  # warm
+    S._generate(0, 1, 0, 1, args.seed, legs, first, last, icao, callsign, squawk)  # warm
     c, t = time.process_time(), time.perf_counter()
-    tables = [S._generate(k, n, 0, 1, args.seed, legs, first, last, ids, icao, callsign, squawk) for k, n in blocks[:20]]
+    tables = [S._generate(k, n, 0, 1, args.seed, legs, first, last, icao, callsign, squawk) for k, n in blocks[:20]]
     t_gen, c_gen = time.perf_counter() - t, time.process_time() - c
     rows = sum(tb.num_rows for tb in tables)
     path = out / "split.parquet"

@@ -230,3 +230,25 @@ def test_cli_writes_and_refuses_a_non_empty_directory(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert main(["synth", str(out), "--aircraft", "10", "--hours", "0.02", "--overwrite", "-q"]) == 0
     assert skyfence.synth is skyfence.__getattr__("synth") and "synth" in skyfence.__all__
+
+
+def test_planning_windows_join_seamlessly(tmp_path, monkeypatch):
+    """Legs are planned window by window (bounded memory); flights crossing a window edge stay whole."""
+    import skyfence._synth as synth_mod
+
+    monkeypatch.setattr(synth_mod, "PLAN_WINDOW_S", 600)
+    out = tmp_path / "w"
+    s = skyfence.synth(out, aircraft=30, hours=0.75, seed=9)
+    df = _read(out)
+    flights = pcsv.read_csv(out / "_flights.csv").to_pandas()
+    assert len(flights) == s.legs and not flights.duplicated(["icao24", "callsign", "departure"]).any()
+    t0, t1 = df.time.min(), df.time.max()
+    rows = 0
+    for fl in flights.itertuples():
+        x = df[(df.icao24 == fl.icao24) & (df.callsign.str.rstrip() == fl.callsign)]
+        assert (np.diff(x.time.to_numpy()) == 1).all()
+        lo = max(int(np.floor(fl.departure.timestamp())) + 1, t0)
+        hi = min(int(np.floor(fl.arrival.timestamp())), t1)
+        assert len(x) == hi - lo + 1  # every second from take-off to landing, inside the window
+        rows += len(x)
+    assert rows == len(df) == s.fixes

@@ -62,8 +62,9 @@ TOUCHDOWN = (50.0, 72.0, 75.0)
 
 @dataclass
 class Legs:
-    """All legs, sorted by departure time; times in seconds since the epoch, SI units."""
+    """Legs sorted by departure time; times in seconds since the epoch, SI units."""
 
+    id: np.ndarray  # int64 serial number of the leg (creation order; seeds its per-fix noise)
     slot: np.ndarray  # int64
     origin: np.ndarray  # int64 airport index
     dest: np.ndarray
@@ -225,65 +226,108 @@ def mean_airborne_fraction(seed: int, airports: Airports) -> tuple[float, float]
     return float(dur.mean()), float(dur.mean() / (dur.mean() + turn))
 
 
-def plan(airports: Airports, *, aircraft: int, start: float, end: float, seed: int) -> tuple[Legs, np.ndarray]:
-    """Legs that are airborne at some moment of [start, end), and the slot -> home airport map.
+class Planner:
+    """Legs of a fleet, produced window by window so that memory does not grow with the span.
 
-    About ``aircraft`` legs are airborne at any moment of the window.
+    About ``aircraft`` legs are airborne at any moment from ``start`` on.
+    :meth:`legs_before` returns every leg departing before a time that an
+    earlier call did not return; each leg has a serial ``id`` in creation
+    order, so what comes out does not depend on the windows asked for.
     """
-    from pyproj import Geod
 
-    geod = Geod(ellps="WGS84")
-    _, frac = mean_airborne_fraction(seed, airports)
-    n_slots = max(1, int(round(aircraft / frac)))
-    rng = np.random.default_rng([seed, 1])
-    home = rng.choice(len(airports), n_slots, p=airports.weight)
-    legs = []
-    origin = home.copy()
-    slot = np.arange(n_slots)
-    t = None
-    first = True
-    first_legs: list = []
-    while len(slot):
-        dest = _draw_route(rng, airports, origin)
-        az12, _, length = geod.inv(airports.lon[origin], airports.lat[origin], airports.lon[dest], airports.lat[dest])
-        p = _profiles(rng, airports, origin, dest, length, az12)
-        dur = p["t_climb"] + p["t_cruise"] + p["t_descent"]
-        turn = rng.uniform(TURN_MIN_S, TURN_MAX_S, len(slot))
-        if first:
-            # The cycle (leg + turnaround) under way at ``start`` is length-biased: a random moment
-            # falls in a long cycle more often.  Accept a drawn cycle with probability
-            # cycle / MAX_CYCLE_S, redraw the others, then put "now" at a uniform point of it.
-            ok = rng.random(len(slot)) * MAX_CYCLE_S < dur + turn
-            if not ok.all():
-                pending_origin = origin[~ok]
-                origin, dest, az12, length, dur, turn = (a[ok] for a in (origin, dest, az12, length, dur, turn))
-                p = {k: v[ok] for k, v in p.items()}
-                kept_slot, slot = slot[ok], slot[~ok]
-                first_legs.append((kept_slot, origin, dest, az12, length, dur, turn, p))
-                origin = pending_origin
-                continue
-            first_legs.append((slot, origin, dest, az12, length, dur, turn, p))
-            parts = [np.concatenate([f[i] for f in first_legs]) for i in range(7)]
-            slot, origin, dest, az12, length, dur, turn = parts
-            p = {k: np.concatenate([f[7][k] for f in first_legs]) for k in p}
-            t = start - rng.random(len(slot)) * (dur + turn)
-            first = False
-        dep = t
-        arr = dep + dur
-        number = rng.integers(1, 10_000, len(slot)).astype(np.int32)
-        squawk = _squawks(rng, len(slot))
-        legs.append(dict(slot=slot, origin=origin, dest=dest, dep=dep, arr=arr, length=length, az12=az12,
-                         number=number, squawk=squawk, **p))  # fmt: skip
-        t = arr + turn
-        keep = t < end
-        slot, origin, t = slot[keep], dest[keep], t[keep]
-    cat = {k: np.concatenate([leg[k] for leg in legs]) for k in legs[0]}
-    keep = cat["arr"] > start
-    order = np.argsort(cat["dep"][keep], kind="stable")
-    cat = {k: v[keep][order] for k, v in cat.items()}
-    wp = _waypoints(geod, airports, cat["origin"], cat["length"], cat["az12"])
-    del cat["az12"]
-    return Legs(**cat, **wp), home
+    def __init__(self, airports: Airports, *, aircraft: int, start: float, seed: int):
+        from pyproj import Geod
+
+        self.airports = airports
+        self.geod = Geod(ellps="WGS84")
+        _, frac = mean_airborne_fraction(seed, airports)
+        n_slots = max(1, int(round(aircraft / frac)))
+        self.rng = np.random.default_rng([seed, 1])
+        self.home = self.rng.choice(len(airports), n_slots, p=airports.weight)
+        self.n_legs = 0
+        self._first = self._first_cycle(start)  # legs under way at ``start``, with their turnarounds
+        self.slot = np.arange(n_slots)
+        self.origin = np.empty(0, np.int64)
+        self.t = np.empty(0)
+
+    def _route(self, slot, origin):
+        a = self.airports
+        dest = _draw_route(self.rng, a, origin)
+        az12, _, length = self.geod.inv(a.lon[origin], a.lat[origin], a.lon[dest], a.lat[dest])
+        p = _profiles(self.rng, a, origin, dest, length, np.asarray(az12))
+        turn = self.rng.uniform(TURN_MIN_S, TURN_MAX_S, len(slot))
+        return dict(slot=slot, origin=origin, dest=dest, length=np.asarray(length), az12=np.asarray(az12),
+                    turn=turn, **p)  # fmt: skip
+
+    def _first_cycle(self, start: float) -> dict:
+        # The cycle (leg + turnaround) under way at ``start`` is length-biased: a random moment
+        # falls in a long cycle more often.  Accept a drawn cycle with probability
+        # cycle / MAX_CYCLE_S, redraw the others, then put "now" at a uniform point of it.
+        slot = np.arange(len(self.home))
+        origin = self.home.copy()
+        got = []
+        while len(slot):
+            r = self._route(slot, origin)
+            dur = r["t_climb"] + r["t_cruise"] + r["t_descent"]
+            ok = self.rng.random(len(slot)) * MAX_CYCLE_S < dur + r["turn"]
+            got.append({k: v[ok] for k, v in r.items()})
+            slot, origin = slot[~ok], origin[~ok]
+        r = {k: np.concatenate([g[k] for g in got]) for k in got[0]}
+        order = np.argsort(r["slot"], kind="stable")
+        r = {k: v[order] for k, v in r.items()}
+        dur = r["t_climb"] + r["t_cruise"] + r["t_descent"]
+        r["dep"] = start - self.rng.random(len(dur)) * (dur + r["turn"])
+        return r
+
+    def legs_before(self, until: float) -> dict:
+        """Legs (columns, see :class:`Legs`, without waypoints) departing before ``until``, not given before."""
+        out = []
+        if self._first is not None:
+            r, self._first = self._first, None
+            out.append(self._finish(r))
+            self.origin = r["dest"]
+            self.t = r["dep"] + out[-1]["duration"] + r["turn"]
+        while True:
+            go = self.t < until
+            if not go.any():
+                break
+            r = self._route(self.slot[go], self.origin[go])
+            r["dep"] = self.t[go]
+            out.append(self._finish(r))
+            self.origin = self.origin.copy()
+            self.origin[go] = r["dest"]
+            self.t = self.t.copy()
+            self.t[go] = r["dep"] + out[-1]["duration"] + r["turn"]
+        if not out:
+            return {}
+        cat = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
+        order = np.lexsort((cat["id"], cat["dep"]))
+        return {k: v[order] for k, v in cat.items()}
+
+    def _finish(self, r: dict) -> dict:
+        n = len(r["slot"])
+        r = dict(r)
+        r["duration"] = r["t_climb"] + r["t_cruise"] + r["t_descent"]
+        r["arr"] = r["dep"] + r["duration"]
+        r["id"] = np.arange(self.n_legs, self.n_legs + n, dtype=np.int64)
+        self.n_legs += n
+        r["number"] = self.rng.integers(1, 10_000, n).astype(np.int32)
+        r["squawk"] = _squawks(self.rng, n)
+        return r
+
+    def legs(self, cols: dict) -> Legs:
+        """:class:`Legs` with waypoints, from columns of :meth:`legs_before` (or a concatenation of them)."""
+        keep = {k: v for k, v in cols.items() if k not in ("az12", "turn", "duration")}
+        wp = _waypoints(self.geod, self.airports, cols["origin"], cols["length"], cols["az12"])
+        return Legs(**keep, **wp)
+
+
+def plan(airports: Airports, *, aircraft: int, start: float, end: float, seed: int) -> tuple[Legs, np.ndarray]:
+    """All legs airborne at some moment of [start, end), and the slot -> home airport map."""
+    planner = Planner(airports, aircraft=aircraft, start=start, seed=seed)
+    cols = planner.legs_before(end)
+    keep = np.flatnonzero(cols["arr"] > start)
+    return planner.legs({k: v[keep] for k, v in cols.items()}), planner.home
 
 
 def _squawks(rng, n: int) -> np.ndarray:

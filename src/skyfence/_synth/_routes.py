@@ -48,7 +48,6 @@ FPM = FT / 60.0
 EARTH_R = 6_371_008.8
 TURN_MIN_S, TURN_MAX_S = 35 * 60, 90 * 60
 WAYPOINT_SPACING_M = 50_000.0
-MAX_CYCLE_S = 22 * 3600.0  # bound of a leg plus turnaround (15,500 km at 230 m/s is 18.7 h)
 SHAPE = 0.4  # climb/descent rate: (1 + SHAPE) x average at one end, (1 - SHAPE) x at the other
 
 # class: turboprop, narrow-body, wide-body
@@ -161,9 +160,9 @@ def _pick_dest(origin, dist, need_intl, u, xyz, lat, weight, intl, dest):
         dest[i] = chosen
 
 
-def _draw_route(rng, airports: Airports, origin: np.ndarray):
-    """Destinations for legs leaving ``origin``."""
-    dist, is_long = stage_lengths(rng, len(origin), airports.international[origin])
+def _draw_route(rng, airports: Airports, origin: np.ndarray, stage=None):
+    """Destinations for legs leaving ``origin`` (``stage``: drawn stage lengths and long-haul flags)."""
+    dist, is_long = stage if stage is not None else stage_lengths(rng, len(origin), airports.international[origin])
     u = rng.random(len(origin))
     dest = np.empty(len(origin), np.int64)
     _pick_dest(origin, dist, is_long, u, airports.xyz, airports.lat, airports.weight, airports.international, dest)
@@ -250,9 +249,9 @@ class Planner:
         self.origin = np.empty(0, np.int64)
         self.t = np.empty(0)
 
-    def _route(self, slot, origin):
+    def _route(self, slot, origin, stage=None):
         a = self.airports
-        dest = _draw_route(self.rng, a, origin)
+        dest = _draw_route(self.rng, a, origin, stage)
         az12, _, length = self.geod.inv(a.lon[origin], a.lat[origin], a.lon[dest], a.lat[dest])
         p = _profiles(self.rng, a, origin, dest, length, np.asarray(az12))
         turn = self.rng.uniform(TURN_MIN_S, TURN_MAX_S, len(slot))
@@ -261,22 +260,23 @@ class Planner:
 
     def _first_cycle(self, start: float) -> dict:
         # The cycle (leg + turnaround) under way at ``start`` is length-biased: a random moment
-        # falls in a long cycle more often.  Accept a drawn cycle with probability
-        # cycle / MAX_CYCLE_S, redraw the others, then put "now" at a uniform point of it.
-        slot = np.arange(len(self.home))
-        origin = self.home.copy()
-        got = []
-        while len(slot):
-            r = self._route(slot, origin)
-            dur = r["t_climb"] + r["t_cruise"] + r["t_descent"]
-            ok = self.rng.random(len(slot)) * MAX_CYCLE_S < dur + r["turn"]
-            got.append({k: v[ok] for k, v in r.items()})
-            slot, origin = slot[~ok], origin[~ok]
-        r = {k: np.concatenate([g[k] for g in got]) for k in got[0]}
-        order = np.argsort(r["slot"], kind="stable")
-        r = {k: v[order] for k, v in r.items()}
+        # falls in a long cycle more often.  Accept a drawn stage length with probability
+        # proportional to its cycle (estimated: cruise at 220 m/s, 30 min of climb and descent
+        # overhead, mean turnaround), redraw the others, then put "now" at a uniform point of
+        # the cycle flown.
+        a = self.airports
+        n = len(self.home)
+        dist, is_long = np.empty(n), np.zeros(n, bool)
+        todo = np.arange(n)
+        turn_mean = (TURN_MIN_S + TURN_MAX_S) / 2
+        while len(todo):
+            d, lh = stage_lengths(self.rng, len(todo), a.international[self.home[todo]])
+            ok = self.rng.random(len(todo)) * (15_500e3 / 220 + 1800 + turn_mean) < d / 220 + 1800 + turn_mean
+            dist[todo[ok]], is_long[todo[ok]] = d[ok], lh[ok]
+            todo = todo[~ok]
+        r = self._route(np.arange(n), self.home.copy(), (dist, is_long))
         dur = r["t_climb"] + r["t_cruise"] + r["t_descent"]
-        r["dep"] = start - self.rng.random(len(dur)) * (dur + r["turn"])
+        r["dep"] = start - self.rng.random(n) * (dur + r["turn"])
         return r
 
     def legs_before(self, until: float) -> dict:

@@ -202,6 +202,24 @@ def test_detect_finds_border_crossings_in_europe(tmp_path):
     assert episodes.zone.nunique() >= 8
 
 
+def test_coverage_gaps_repeat_the_last_position(tmp_path):
+    out = tmp_path / "g"
+    s = skyfence.synth(out, aircraft=40, hours=0.5, gaps=0.1, seed=4)
+    df = _read(out)
+    stale = 0
+    for _, g in df.groupby(["icao24", "callsign"]):
+        g = g.sort_values("time")
+        assert (np.diff(g.time.to_numpy()) == 1).all()  # rows go on every second
+        same = np.diff(g.lastposupdate.to_numpy()) == 0
+        assert (np.diff(g.lastposupdate.to_numpy()) >= 0).all()
+        # a repeated lastposupdate repeats the position too
+        assert (np.diff(g.lat.to_numpy())[same] == 0).all() and (np.diff(g.lon.to_numpy())[same] == 0).all()
+        stale += same.sum()
+    assert 0.06 < stale / len(df) < 0.12  # 10 % of the time in gaps, less each gap's first row
+    tracks = skyfence.read_tracks(_files(out)[0])
+    assert tracks.stats.skipped.get("repeated position") == stale == s.fixes - len(tracks)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -212,6 +230,7 @@ def test_detect_finds_border_crossings_in_europe(tmp_path):
         (["--start", "noon"], "--start 'noon': not an ISO 8601"),
         (["--region", "atlantis"], "--region 'atlantis': unknown region"),
         (["--compression", "rar"], "--compression 'rar'"),
+        (["--gaps", "0.9"], "--gaps 0.9: must be a fraction from 0 to 0.5"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, args, message):

@@ -100,6 +100,7 @@ class SynthSummary:
     rate: int
     seed: int
     region: str
+    gaps: float
     files: list
     seconds: float
 
@@ -151,7 +152,8 @@ def _resolve(aircraft, hours, fixes, rate):
 
 
 def synth(out, *, aircraft: int | None = None, hours: float | None = None, start=DEFAULT_START, rate: int = 1,
-          seed: int = 0, fixes: int | None = None, region: str | None = None, overwrite: bool = False,
+          seed: int = 0, fixes: int | None = None, region: str | None = None, gaps: float = 0.0,
+          overwrite: bool = False,
           row_group_rows: int = 1_000_000, file_rows: int = 10_000_000, compression: str = "zstd",
           progress: bool = False) -> SynthSummary:  # fmt: skip
     """Write synthetic global traffic as hive-partitioned OpenSky state vectors.
@@ -178,6 +180,11 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
         ``world`` (default) or a comma-separated list of ``north-america``,
         ``europe``, ``asia-pacific``, ``latin-america``, ``middle-east``,
         ``africa``: airports are drawn from those regions only.
+    gaps:
+        Fraction of the flight time (0 to 0.5, default 0) in coverage gaps
+        of 5-55 s, during which rows repeat the last position and its
+        ``lastposupdate`` as OpenSky's state vectors do (skyfence drops
+        those rows and counts them as ``repeated position``).
     overwrite:
         Replace the ``date=*`` partitions and ``_synth.json`` of an existing ``out``.
     row_group_rows, file_rows:
@@ -199,6 +206,9 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     for name, v in (("row_group_rows", row_group_rows), ("file_rows", file_rows)):
         if not isinstance(v, int) or v < 1:
             raise ConfigError(f"--{name.replace('_', '-')} {v!r}: must be a positive whole number")
+    if isinstance(gaps, bool) or not isinstance(gaps, (int, float)) or not 0.0 <= gaps <= 0.5:
+        raise ConfigError(f"--gaps {gaps!r}: must be a fraction from 0 to 0.5")
+    gaps = float(gaps)
     if compression not in COMPRESSIONS:
         raise ConfigError(f"--compression {compression!r}: use one of {', '.join(COMPRESSIONS)}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -239,7 +249,8 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
             is_new = np.isin(legs.id, new["id"])
             flights.hold(kw1, legs.take(np.flatnonzero(is_new)), icao[is_new], callsign[is_new], first[is_new])
             for k_lo, n in _blocks(t0 + kw0 * rate, rate, kw1 - kw0, steps_per_group):
-                yield partial(_generate, kw0 + k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk)
+                yield partial(_generate, kw0 + k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk,
+                              gaps)
             carry = {k: v[last >= kw1] for k, v in cols.items()}
 
     written = 0
@@ -274,7 +285,7 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     summary = SynthSummary(
         out=str(out), fixes=written, legs=flights.count, aircraft_airborne=aircraft, fleet=len(planner.home),
         start=_iso(t0), end=_iso(t1), rate=rate, seed=seed, region=",".join(regions),
-        files=sink.files, seconds=time.perf_counter() - t_begin,
+        gaps=gaps, files=sink.files, seconds=time.perf_counter() - t_begin,
     )  # fmt: skip
     manifest = {"layout": LAYOUT, "layout_version": LAYOUT_VERSION, "schema": "opensky-state-vectors",
                 "columns": list(COLUMNS), **asdict(summary)}  # fmt: skip
@@ -441,7 +452,7 @@ def _callsigns(airline, number):
     return np.char.ljust(np.char.add(airline, number.astype(str)), 8)
 
 
-def _generate(k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk):
+def _generate(k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk, gaps=0.0):
     """The pyarrow table of one block."""
     import pyarrow as pa
 
@@ -458,7 +469,7 @@ def _generate(k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk
         "vertrate": np.empty(rows), "onground": np.empty(rows, np.bool_), "baroaltitude": np.empty(rows),
         "geoaltitude": np.empty(rows), "lastposupdate": np.empty(rows), "lastcontact": np.empty(rows),
     }  # fmt: skip
-    fill(k_lo, n, offsets, float(t0), float(rate), seed, first[sel], last[sel], L.id[sel], L.dep[sel],
+    fill(k_lo, n, offsets, float(t0), float(rate), seed, 2.0 * gaps, first[sel], last[sel], L.id[sel], L.dep[sel],
          L.t_climb[sel], L.t_cruise[sel], L.t_descent[sel], L.v0[sel], L.vcr[sel], L.vl[sel], L.h0[sel],
          L.hcr[sel], L.h1[sel], L.geo_ratio[sel], L.length[sel], L.wp_start[sel], L.wp_n[sel], L.wp_step[sel],
          L.wp_xyz, L.wp_az, cols["time"], cols["leg"], cols["lat"], cols["lon"], cols["velocity"],

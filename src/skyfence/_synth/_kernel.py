@@ -11,6 +11,11 @@ before ``time`` (OpenSky's snapshot time); ``lastcontact`` lies between
 the two.  Small noise: position about 2 m, velocity 0.3 m/s, heading 0.1°,
 vertical rate quantised to 64 ft/min and altitudes to 25 ft as ADS-B reports
 them.
+
+With ``gap_p`` > 0, coverage gaps: a gap of 5-55 s starts in a minute of a
+flight with probability ``gap_p``; during it the rows go on (as OpenSky's
+state vectors do) but repeat the last position and its ``lastposupdate``.
+A fraction ``g`` of the time in gaps is ``gap_p = 2 g``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ FT25 = 25 * 0.3048
 FPM64 = 64 * 0.3048 / 60
 M_PER_DEG = 111_195.0
 SHAPE = 0.4
+GAP_SLOT = 60.0  # s: at most one coverage gap per minute of flight; mean gap 30 s
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -66,7 +72,7 @@ def row_counts(first, last, k_lo, n_steps):
 
 
 @numba.njit(cache=True, nogil=True)
-def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
+def fill(k_lo, n_steps, offsets, start, rate, seed, gap_p, first, last, leg_id, dep,
          t_climb, t_cruise, t_descent, v0, vcr, vl, h0, hcr, h1, geo_ratio, length,
          wp_start, wp_n, wp_step, wp_xyz, wp_az,
          o_time, o_leg, o_lat, o_lon, o_vel, o_head, o_vrate, o_ground, o_baro, o_geo, o_lpu, o_lc):  # fmt: skip
@@ -103,6 +109,21 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 tf = round((t_snap - delay) * 1000.0) / 1000.0
                 if tf < dep[j]:
                     tf = dep[j]
+                na = ha
+                nb = hb
+                if gap_p > 0.0:
+                    # coverage gaps: each minute of the flight holds, with probability gap_p, one
+                    # 5-55 s gap without position updates; rows in it repeat the last position
+                    gi = math.floor((tf - dep[j]) / GAP_SLOT)
+                    hg = _mix(leg_key ^ (np.uint64(gi) * _C3 + _C1))
+                    if _u16(hg, 0) < gap_p:
+                        glen = 5.0 + 50.0 * _u16(hg, 1)
+                        gs = dep[j] + gi * GAP_SLOT + (GAP_SLOT - glen) * _u16(hg, 2)
+                        gs = round(gs * 1000.0) / 1000.0
+                        if gs <= tf < gs + glen and gs > dep[j]:
+                            tf = gs
+                            na = _mix(hg ^ _C2)  # the same noise on every row of the gap
+                            nb = _mix(hg ^ _C3)
                 tau = min(tf - dep[j], dur)
                 # along-track distance, ground speed, height, vertical rate
                 if tau < tc:
@@ -139,11 +160,11 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 az0 = wp_az[p0]
                 daz = (wp_az[p0 + 1] - az0 + 540.0) % 360.0 - 180.0
                 # noise (triangular, cheap): ~2 m in position, 0.3 m/s, 0.1 deg
-                n1 = _u16(ha, 1) + _u16(ha, 2) - 1.0
-                n2 = _u16(ha, 3) + _u16(hb, 0) - 1.0
-                n3 = _u16(hb, 1) - 0.5
-                n4 = _u16(hb, 2) - 0.5
-                n5 = _u16(hb, 3) - 0.5
+                n1 = _u16(na, 1) + _u16(na, 2) - 1.0
+                n2 = _u16(na, 3) + _u16(nb, 0) - 1.0
+                n3 = _u16(nb, 1) - 0.5
+                n4 = _u16(nb, 2) - 0.5
+                n5 = _u16(nb, 3) - 0.5
                 lat += n1 * 3.0 / M_PER_DEG
                 lon += n2 * 3.0 / (M_PER_DEG * max(coslat, 0.01))
                 if lon >= 180.0:

@@ -11,7 +11,7 @@ dataset::
     OUT/_flights.csv                               (ground truth: one line per flight)
 
 Each file has the 16 columns of OpenSky's historical state vectors
-(:data:`SCHEMA`; SI units: metres, m/s) and is sorted by ``time``; the parts
+(:data:`COLUMNS`; SI units: metres, m/s) and is sorted by ``time``; the parts
 of an hour follow each other in time.  Row groups hold ``row_group_rows``
 rows (about 1 million), cut at whole seconds.
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import shutil
 import sys
 import time
@@ -47,29 +46,6 @@ PLAN_WINDOW_S = 6 * 3600  # legs are planned 6 hours at a time: memory does not 
 MAX_AIRCRAFT = 1_000_000
 MAX_HOURS = 8784
 COMPRESSIONS = ("zstd", "snappy", "lz4", "gzip", "none")
-
-
-def _schema():
-    import pyarrow as pa
-
-    return pa.schema([
-        ("time", pa.int64()),
-        ("icao24", pa.string()),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-        ("velocity", pa.float64()),
-        ("heading", pa.float64()),
-        ("vertrate", pa.float64()),
-        ("callsign", pa.string()),
-        ("onground", pa.bool_()),
-        ("alert", pa.bool_()),
-        ("spi", pa.bool_()),
-        ("squawk", pa.string()),
-        ("baroaltitude", pa.float64()),
-        ("geoaltitude", pa.float64()),
-        ("lastposupdate", pa.float64()),
-        ("lastcontact", pa.float64()),
-    ])  # fmt: skip
 
 
 def _flight_columns():
@@ -230,7 +206,7 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     meter = _Progress(progress, fixes)
 
     def jobs():
-        """(window end step, block job or None): the legs of each planning window, then its blocks."""
+        """One job per row group, in time order; each planning window's legs are made when reached."""
         carry = None
         for kw0 in range(0, n_steps, window):
             kw1 = min(kw0 + window, n_steps)
@@ -267,7 +243,7 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
                 if fixes is not None and written + table.num_rows > fixes:
                     table = table.slice(0, fixes - written)
                 if table.num_rows:
-                    sink.write(table, t0)
+                    sink.write(table)
                     written += table.num_rows
                     k_done = (table.column("time")[-1].as_py() - t0) // rate
                     flights.flush(k_done)
@@ -305,7 +281,7 @@ class _Sink:
         self.rows = 0
         self.part = 0
 
-    def write(self, table, t0: int) -> None:
+    def write(self, table) -> None:
         first_time = table.column("time")[0].as_py()
         stamp = dt.datetime.fromtimestamp(first_time, dt.timezone.utc)
         key = (stamp.strftime("%Y-%m-%d"), stamp.hour)
@@ -364,9 +340,6 @@ class _FlightLog:
         if table.num_rows:
             self.writer.write_table(table)
         self.count += table.num_rows
-
-
-generate = synth
 
 
 def _flight_table(legs, airports, icao, callsign):

@@ -30,7 +30,9 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "identify",
     "read_tracks",
+    "read_watchlist",
     "read_zones",
     "synth",
 ]
@@ -43,13 +45,16 @@ _LAZY = {
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "identify": ".identity",
+    "read_watchlist": ".identity",
     "synth": "._synth",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
-    from ._tracks import Tracks
     from ._synth import synth
+    from ._tracks import Tracks
+    from .identity import identify, read_watchlist
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

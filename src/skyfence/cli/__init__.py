@@ -1,4 +1,4 @@
-"""Command line: ``skyfence detect|demo|synth``.
+"""Command line: ``skyfence detect|demo|identify|synth``.
 
 ``main(argv) -> int``; each subcommand lives in its own module with
 ``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
@@ -15,6 +15,7 @@ from importlib import import_module
 COMMANDS = {
     "detect": ("._detect", "find every episode of every aircraft inside every zone"),
     "demo": ("._demo", "reconstruct the 2015 Yayladagi incidents and detect them"),
+    "identify": ("._identify", "state of registry and military/state/civil identity of aircraft"),
     "synth": ("._synth", "write synthetic global traffic as OpenSky state vectors (partitioned Parquet)"),
 }
 

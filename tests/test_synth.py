@@ -57,6 +57,9 @@ def test_schema_units_and_read_back(world):
     assert df.callsign.str.len().eq(8).all() and df.callsign.str.match(r"[A-Z]{3}[0-9]{1,4} *$").all()
     assert df.squawk.str.fullmatch(r"[0-7]{4}").all() and not df.squawk.isin(["7500", "7600", "7700"]).any()
     assert not df.alert.any() and not df.spi.any()
+    # addresses from civil ICAO allocation blocks: a state of registry, never a military block
+    who = skyfence.identify(df.icao24.unique()).to_pandas()
+    assert who.state.str.fullmatch(r"[A-Z]{3}").all() and set(who.category) == {"unknown"}
     # skyfence reads it with no options, as OpenSky state vectors, in feet and knots
     tracks = skyfence.read_tracks(files[0])
     n0 = pq.ParquetFile(files[0]).metadata.num_rows

@@ -145,6 +145,10 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
     assert (tmp_path / "a" / "_flights.csv").read_bytes() == (tmp_path / "b" / "_flights.csv").read_bytes()
     assert (tmp_path / "a" / a.files[0]).read_bytes() != (tmp_path / "c" / c.files[0]).read_bytes()
+    # a row does not depend on how the rows are cut into row groups
+    d = skyfence.synth(tmp_path / "d", seed=3, row_group_rows=100, **kw)
+    assert pq.ParquetFile(tmp_path / "d" / d.files[0]).metadata.num_row_groups > 5
+    assert _read(tmp_path / "d").equals(_read(tmp_path / "a"))
 
 
 def test_partitions_row_groups_and_exact_fixes(tmp_path):

@@ -60,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         compression=args.compression,
         progress=not args.quiet and sys.stderr.isatty(),
     )  # fmt: skip
+    wanted = _number(args, "fixes", int)
+    if wanted is not None and summary.fixes < wanted:
+        print(f"skyfence synth: warning: the window ended after {summary.fixes:,} of the {wanted:,} fixes asked for; "
+              "give a longer --hours or more --aircraft", file=sys.stderr)  # fmt: skip
     if not args.quiet:
         print(
             f"skyfence synth: {summary.fixes:,} state vectors of {summary.legs:,} flights "

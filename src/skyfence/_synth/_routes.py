@@ -23,7 +23,7 @@ Profiles, per leg (SI units): an aircraft class from the stage length
 (turboprop for half the legs under 600 km, wide-body above 4,500 km, else
 narrow-body), a cruise true airspeed and level for the class, a wind
 component along the track (normal, sigma 12 m/s), a climb at 1,500-3,000
-ft/min on average and a descent at 1,500-2,500 ft/min.  The cruise level is
+ft/min on average and a descent at 1,200-2,200 ft/min.  The cruise level is
 lowered on short legs so that climb and descent use at most 85 % of the
 route, and rounded down to the semicircular rule (odd thousands of feet
 eastbound, even westbound, from the initial great-circle bearing).  Climb
@@ -54,7 +54,7 @@ SHAPE = 0.4  # climb/descent rate: (1 + SHAPE) x average at one end, (1 - SHAPE)
 TAS = ((130.0, 150.0), (220.0, 235.0), (240.0, 255.0))  # m/s
 LEVEL_FT = ((17_000, 25_000), (33_000, 39_000), (35_000, 41_000))
 CLIMB_FPM = ((1_500, 2_000), (2_000, 3_000), (2_000, 3_000))
-DESCENT_FPM = ((1_500, 2_000), (1_800, 2_500), (1_800, 2_500))
+DESCENT_FPM = ((1_200, 1_800), (1_500, 2_200), (1_500, 2_200))
 LIFTOFF = (55.0, 80.0, 85.0)  # m/s
 TOUCHDOWN = (50.0, 72.0, 75.0)
 

@@ -28,7 +28,7 @@ import numpy as np
 FT25 = 25 * 0.3048
 FPM64 = 64 * 0.3048 / 60
 M_PER_DEG = 111_195.0
-SHAPE = 0.4
+SHAPE = 0.4  # climb/descent rate: 1.4 x average at the bottom of the climb and top of the descent, 0.6 x at the level
 GAP_SLOT = 60.0  # s: at most one coverage gap per minute of flight; mean gap 30 s
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)

@@ -48,7 +48,6 @@ FPM = FT / 60.0
 EARTH_R = 6_371_008.8
 TURN_MIN_S, TURN_MAX_S = 35 * 60, 90 * 60
 WAYPOINT_SPACING_M = 50_000.0
-SHAPE = 0.4  # climb/descent rate: (1 + SHAPE) x average at one end, (1 - SHAPE) x at the other
 
 # class: turboprop, narrow-body, wide-body
 TAS = ((130.0, 150.0), (220.0, 235.0), (240.0, 255.0))  # m/s

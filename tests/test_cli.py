@@ -35,7 +35,8 @@ SCENARIO = HERE.parent / "src" / "skyfence" / "data" / "scenarios" / "yayladagi-
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SUMMARY = re.compile(
     r"^skyfence: (?P<fixes>\d+) fixes read; (?P<skipped>none skipped|skipped: [^;]+); "
-    r"(?P<tracks>\d+) tracks; (?P<episodes>\d+) episodes; (?P<seconds>\d+\.\d\d) s$"
+    r"(?P<tracks>\d+) tracks; (?P<episodes>\d+) episodes; (?:(?P<suspect>\d+) suspect fixes; )?"
+    r"(?P<seconds>\d+\.\d\d) s$"
 )
 FIELDS = (
     "icao24", "callsign", "zone", "zone_name", "zone_kind", "entry_time", "exit_time",

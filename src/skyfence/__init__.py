@@ -31,6 +31,7 @@ __all__ = [
     "classify",
     "detect",
     "identify",
+    "integrity_flags",
     "read_tracks",
     "read_watchlist",
     "read_zones",
@@ -40,6 +41,7 @@ __all__ = [
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
+    "integrity_flags": "._integrity",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -52,6 +54,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
+    from ._integrity import integrity_flags
     from ._synth import synth
     from ._tracks import Tracks
     from .identity import identify, read_watchlist

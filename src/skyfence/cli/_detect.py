@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="split a track where fixes are more than S seconds apart (default 60)")
     p.add_argument("--column", action="append", default=[], metavar="NAME=COLUMN",
                    help="map a skyfence column (icao24, time, lat, lon, alt_baro_ft, alt_geo_ft, "
-                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign) to a file column")
+                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign, nic, nacp, sil) to a file column")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "iso"), help="unit of a mapped time column")
     p.add_argument("--altitude-unit", choices=("ft", "m"), help="unit of mapped altitude columns")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
@@ -84,5 +84,7 @@ def summary(tracks, prep, episodes, seconds: float) -> str:
     )
     parts.append(f"{len(prep.start) - 1} tracks")
     parts.append(f"{episodes.num_rows} episodes")
+    if prep.flags is not None:  # fixes with an integrity flag (see README, Data integrity)
+        parts.append(f"{int((prep.flags != 0).sum())} suspect fixes")
     parts.append(f"{seconds:.2f} s")
     return "skyfence: " + "; ".join(parts)

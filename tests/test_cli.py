@@ -190,8 +190,11 @@ def test_demo_follows_the_scenario_file(tmp_path):
         return rec
 
     before, after = lead(base), lead(mod)
-    # 4.46 km across the salient at 430 kt instead of 510 kt: about 20.2 s instead of 17.0 s
-    assert after["duration_s"] - before["duration_s"] > 2.0, (before["duration_s"], after["duration_s"])
+    # at 430 kt the lead turns tighter onto its crossing leg (after one orbit that ends
+    # where it began at any speed) and crosses the salient 1.7 km further south, where it
+    # is narrower: 3.3 km inside in about 15.1 s instead of 4.5 km in 17.0 s
+    assert before["duration_s"] - after["duration_s"] > 1.0, (before["duration_s"], after["duration_s"])
+    assert before["entry_lat"] - after["entry_lat"] > 0.01
     assert after["entry_time"] != before["entry_time"]
     assert all("RECONSTRUCTION" in r["source"] for r in read_jsonl(mod))
     # the wingman was not touched

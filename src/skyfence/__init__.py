@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputError, OutputError, SkyfenceError, TrackFormatError, ZoneFormatError
+from ._errors import ConfigError, InputError, OutputError, PolicyError, SkyfenceError, TrackFormatError, ZoneFormatError
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,8 @@ __all__ = [
     "InputError",
     "Limit",
     "OutputError",
+    "Policy",
+    "PolicyError",
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
@@ -32,6 +34,8 @@ __all__ = [
     "detect",
     "identify",
     "integrity_flags",
+    "judge",
+    "read_policy",
     "read_tracks",
     "read_watchlist",
     "read_zones",
@@ -47,6 +51,9 @@ _LAZY = {
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "read_policy": ".policy",
+    "judge": ".policy",
+    "Policy": ".policy",
     "identify": ".identity",
     "read_watchlist": ".identity",
     "synth": "._synth",
@@ -58,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._synth import synth
     from ._tracks import Tracks
     from .identity import identify, read_watchlist
+    from .policy import Policy, judge, read_policy
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

@@ -40,6 +40,7 @@ __all__ = [
     "read_tracks",
     "read_watchlist",
     "read_zones",
+    "synth",
 ]
 
 _LAZY = {
@@ -57,12 +58,14 @@ _LAZY = {
     "Policy": ".policy",
     "identify": ".identity",
     "read_watchlist": ".identity",
+    "synth": "._synth",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._integrity import integrity_flags
     from ._predict import predict_entries
+    from ._synth import synth
     from ._tracks import Tracks
     from .identity import identify, read_watchlist
     from .policy import Policy, judge, read_policy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -235,3 +236,18 @@ def test_cli_warn_and_errors(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and err.startswith("skyfence: error:") and what in err, err
+
+
+def test_cli_warn_in_a_real_process(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "skyfence.cli", "warn", "--help"], capture_output=True, text=True)
+    if proc.returncode != 0:  # no __main__ in the package: the console script
+        proc = subprocess.run([str(Path(sys.executable).with_name("skyfence")), "warn", "--help"],
+                              capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0 and "--horizon" in proc.stdout and "--near-miss" in proc.stdout
+    proc = subprocess.run([str(Path(sys.executable).with_name("skyfence")), "warn", str(tmp_path / "none.json"),
+                           "--model", "straight"], capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "none.json" in proc.stderr
+    assert "Traceback" not in proc.stderr

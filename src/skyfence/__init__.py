@@ -42,6 +42,7 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "predict_entries",
     "identify",
     "integrity_flags",
     "judge",
@@ -49,12 +50,14 @@ __all__ = [
     "read_tracks",
     "read_watchlist",
     "read_zones",
+    "synth",
 ]
 
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
     "integrity_flags": "._integrity",
+    "predict_entries": "._predict",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -65,11 +68,14 @@ _LAZY = {
     "Policy": ".policy",
     "identify": ".identity",
     "read_watchlist": ".identity",
+    "synth": "._synth",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._integrity import integrity_flags
+    from ._predict import predict_entries
+    from ._synth import synth
     from ._tracks import Tracks
     from .identity import identify, read_watchlist
     from .policy import Policy, judge, read_policy

@@ -95,3 +95,37 @@ def test_verdicts_incidents_and_warnings_in_every_format(inputs: Path, tmp_path:
     if fmt == "geojson":
         assert ring[0]["_geometry"] == {"type": "Point", "coordinates": [37.5, ring[0]["lat"], 30000.0]}
         assert tur["_geometry"]["type"] == "LineString"
+
+
+def test_table_on_a_terminal(inputs: Path) -> None:
+    """No --format, no -o, stdout a terminal: the verdict table (the real console script on a pty)."""
+    import os
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("skyfence")
+    master, slave = os.openpty()
+    try:
+        p = subprocess.run([str(exe), "detect", str(inputs / "tracks.csv"), "--zones", "world:TUR,SYR",
+                            "--policy", str(inputs / "policy.toml"), "-q"],
+                           stdout=slave, stderr=subprocess.PIPE, text=True, timeout=300)  # fmt: skip
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    assert p.returncode == 0 and p.stderr == ""
+    lines = out.decode().splitlines()
+    assert lines[0].split() == ["icao24", "callsign", "zone", "entry", "(UTC)", "dur", "s", "depth", "m", "verdict",
+                                "severity", "incident", "rule"]  # fmt: skip
+    tur = next(x for x in lines if x.startswith("15e241") and x.split()[2] == "TUR")
+    assert tur.split()[6:9] == ["breach", "low", "15e241-20151124T072000-z1"] and tur.endswith("Turkey: not authorised")
+    syr = next(x for x in lines if x.startswith("4b8001") and x.split()[2] == "SYR")
+    assert syr.split()[6:9] == ["untrusted-data", "low", "-"] and "integrity: " in syr

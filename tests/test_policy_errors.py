@@ -177,6 +177,14 @@ def test_policy_watchlist_missing_or_not_a_watchlist(tmp_path: Path, capsys) -> 
     assert capsys.readouterr().err == f"skyfence: error: {tmp_path / 'absent.csv'}: not a plane-alert-db watchlist: binary content\n"
 
 
+def test_yaml_policy_file_is_told_to_be_toml(tmp_path: Path, capsys) -> None:
+    pol = tmp_path / "p.yaml"
+    pol.write_text("zones:\n  - match: [TUR]\n", encoding="utf-8")
+    assert main(["detect", str(TRACK), "--policy", str(pol)]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"skyfence: error: {pol}:1: not valid TOML (policy files are TOML; YAML and JSON are not read): ")
+
+
 def test_binary_or_non_utf8_policy_file(tmp_path: Path, capsys) -> None:
     pol = tmp_path / "p.toml"
     pol.write_bytes(b'[policy]\nname = "Zo\xeb"\n')  # Latin-1, not UTF-8

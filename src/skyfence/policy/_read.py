@@ -206,7 +206,9 @@ def parse_policy(text: str, *, source: str = "<policy>", base: Path | None = Non
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
-        raise PolicyError(f"not valid TOML: {err}", source=source, line=int(m.group(1)) if m else None) from None
+        hint = " (policy files are TOML; YAML and JSON are not read)" if source.lower().endswith(
+            (".yaml", ".yml", ".json")) else ""  # fmt: skip
+        raise PolicyError(f"not valid TOML{hint}: {err}", source=source, line=int(m.group(1)) if m else None) from None
     return _Reader(doc, key_lines(text), source, base or Path(".")).policy()
 
 

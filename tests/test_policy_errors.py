@@ -193,3 +193,15 @@ def test_binary_or_non_utf8_policy_file(tmp_path: Path, capsys) -> None:
     pol.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00")
     assert main(["detect", str(TRACK), "--policy", str(pol)]) == 2
     assert capsys.readouterr().err.startswith(f"skyfence: error: {pol}:1: not valid TOML: ")
+
+
+@pytest.mark.parametrize("option", ["-o", "--incidents", "--warnings"])
+def test_output_in_a_missing_folder_fails_before_any_work(tmp_path: Path, capsys, option: str) -> None:
+    pol = tmp_path / "p.toml"
+    pol.write_text(GOOD, encoding="utf-8")
+    target = tmp_path / "no" / "such" / "out.csv"
+    # the tracks file does not exist either: the output is checked first, before anything is read
+    rc = main(["detect", str(tmp_path / "absent.csv"), "--zones", "world:TUR", "--policy", str(pol), option, str(target)])
+    assert rc == 2
+    assert capsys.readouterr().err == f"skyfence: error: {target}: cannot write: folder {target.parent} does not exist\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml"]

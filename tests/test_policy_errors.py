@@ -172,6 +172,11 @@ def test_policy_watchlist_missing_or_not_a_watchlist(tmp_path: Path, capsys) -> 
     assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
     assert capsys.readouterr().err == (f"skyfence: error: {pol}:4: field 'policy.watchlists[2]': "
                                        f"no such watchlist file: {tmp_path / 'absent.csv'}\n")
+    (tmp_path / "absent.csv").mkdir()
+    assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
+    assert capsys.readouterr().err == (f"skyfence: error: {pol}:4: field 'policy.watchlists[2]': "
+                                       f"watchlist {tmp_path / 'absent.csv'} is a folder, not a file\n")
+    (tmp_path / "absent.csv").rmdir()
     (tmp_path / "absent.csv").write_bytes(b"\x00\x01binary")
     assert main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-q"]) == 2
     assert capsys.readouterr().err == f"skyfence: error: {tmp_path / 'absent.csv'}: not a plane-alert-db watchlist: binary content\n"

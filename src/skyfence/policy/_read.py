@@ -415,8 +415,10 @@ class _Reader:
         a file in the wrong format is an error naming that file."""
         from ..identity import read_watchlist
 
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise self.err(("policy", "watchlists", i), f"no such watchlist file: {path}")
+        if Path(path).is_dir():
+            raise self.err(("policy", "watchlists", i), f"watchlist {path} is a folder, not a file")
         return read_watchlist(path)
 
     def zone_rule(self, t: dict, i: int, dflt: dict) -> ZoneRule:

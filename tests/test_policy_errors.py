@@ -210,3 +210,14 @@ def test_output_in_a_missing_folder_fails_before_any_work(tmp_path: Path, capsys
     assert rc == 2
     assert capsys.readouterr().err == f"skyfence: error: {target}: cannot write: folder {target.parent} does not exist\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml"]
+
+
+def test_side_tables_must_not_overwrite_the_episodes(tmp_path: Path, capsys) -> None:
+    pol = tmp_path / "p.toml"
+    pol.write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    rc = main(["detect", str(TRACK), "--zones", "world:TUR", "--policy", str(pol), "-o", str(out),
+               "--warnings", str(tmp_path / "." / "out.jsonl")])  # fmt: skip
+    assert rc == 2
+    assert capsys.readouterr().err == (f"skyfence: error: --warnings and -o name the same file "
+                                       f"'{tmp_path / '.' / 'out.jsonl'}'; one would overwrite the other\n")

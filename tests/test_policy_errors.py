@@ -190,6 +190,13 @@ def test_yaml_policy_file_is_told_to_be_toml(tmp_path: Path, capsys) -> None:
         f"skyfence: error: {pol}:1: not valid TOML (policy files are TOML; YAML and JSON are not read): ")
 
 
+def test_policy_file_with_a_byte_order_mark(tmp_path: Path) -> None:
+    pol = tmp_path / "p.toml"
+    pol.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert main(["detect", str(TRACK), "--zones", "world:TUR,SYR", "--policy", str(pol), "-q",
+                 "-o", str(tmp_path / "o.jsonl")]) == 0  # fmt: skip
+
+
 def test_binary_or_non_utf8_policy_file(tmp_path: Path, capsys) -> None:
     pol = tmp_path / "p.toml"
     pol.write_bytes(b'[policy]\nname = "Zo\xeb"\n')  # Latin-1, not UTF-8

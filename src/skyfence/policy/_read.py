@@ -192,7 +192,7 @@ def read_policy(path) -> Policy:
     except OSError as err:
         raise PolicyError(f"cannot read policy file: {err.strerror or err}", source=str(path)) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not TOML: dropped
     except UnicodeDecodeError as err:  # TOML is UTF-8: name the line of the first bad byte
         line = raw[: err.start].count(b"\n") + 1
         raise PolicyError(f"not a TOML policy file: byte 0x{raw[err.start]:02x} is not UTF-8 text",

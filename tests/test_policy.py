@@ -429,6 +429,16 @@ def test_ring_along_a_neighbour_only() -> None:
     assert g.bounds[0] > 35.5 and g.bounds[2] < 42.5 and g.bounds[3] < 37.5
 
 
+def test_no_warning_while_cleared() -> None:
+    # ring episodes: about 55-100 s (before BOX) and 600-645 s (after it); cleared until 620 s
+    text = RING + CLEAR.format(a=_iso(0), b=_iso(620))
+    j = run(text, fly(("39a001", "AFR1"), seconds=1000, step=5.0))
+    got = [(r["zone"], r["verdict"]) for r in j.episodes.to_pylist()]
+    assert got == [("BOX~10km", "authorised"), ("BOX", "authorised"), ("BOX~10km", "warning")]
+    w = [(x["time"].timestamp() - T0, x["seq"]) for x in j.warnings.to_pylist()]
+    assert w == [(pytest.approx(630, abs=1e-3), 1)], "the 600 s warning fell in the clearance"
+
+
 def test_authorised_aircraft_are_not_warned() -> None:
     text = RING + '[zones.authorised]\nstates = ["FRA"]\n'
     got = [r["verdict"] for r in run(text, fly(("39a001", None))).episodes.to_pylist()]

@@ -142,12 +142,14 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     # ------------------------------------------------------------ clearances
     cleared_s = np.zeros(n)
     cleared_point = np.zeros(n, bool)  # zero-length episodes: the instant is cleared
+    cleared_by = []  # (clearance, episodes it applies to): no ring warning while cleared
     clear_by = np.full(n, None, dtype=object)
     upper_calls = np.array([c.upper() for c in calls], dtype=object)
     for c, ids in zip(bound.policy.clearances, bound.clearance_zones):
         m = np.isin(zone, list(ids)) & (np.isin(icao, list(c.icao24)) | np.isin(upper_calls, list(c.callsigns)))
         if not m.any():
             continue
+        cleared_by.append((c, m))
         a, b = np.maximum(entry, c.start), np.minimum(exit_, c.end)
         got = np.zeros(n)
         for z in np.unique(zone[m]):
@@ -221,7 +223,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         verdict == "breach", icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, severity,
         zone, state, category, ident["source"], rules)  # fmt: skip
     warnings = _warnings(verdict == "warning", episodes, zone, icao, calls, judged_from, exit_, bound, prepared,
-                         actives)  # fmt: skip
+                         actives, cleared_by)  # fmt: skip
     incidents = _warned(incidents, warnings, rules)
 
     cols = {
@@ -403,10 +405,13 @@ WARNING_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tracks, actives) -> pa.Table:
+def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tracks, actives,
+              cleared_by=()) -> pa.Table:  # fmt: skip
     """One warning at ``start`` (the ring entry, or the first active instant of a
-    scheduled ring) and every ``repeat_s`` after it while inside and active
-    (positions from ``tracks``, prepared, when given)."""
+    scheduled ring) and every ``repeat_s`` after it while inside, active and not
+    cleared (``cleared_by``: clearance, episodes it applies to); ``seq`` numbers
+    the warnings raised in each episode.  Positions from ``tracks``, prepared,
+    when given."""
     entry = start
     idx = np.nonzero(mask)[0]
     if not len(idx):
@@ -424,7 +429,11 @@ def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tra
         if z in actives:
             m = zone[ep] == z
             active[m] = actives[z].contains(t[m])
-    ep, seq, t = ep[active], seq[active], t[active]
+    for c, m in cleared_by:  # [from, until)
+        active &= ~(m[ep] & (t >= c.start) & (t < c.end))
+    ep, t = ep[active], t[active]
+    new_ep = np.concatenate([[True], ep[1:] != ep[:-1]]) if len(ep) else np.zeros(0, bool)
+    seq = np.arange(len(ep)) - np.maximum.accumulate(np.where(new_ep, np.arange(len(ep)), 0))
     lat = np.full(len(t), np.nan)
     lon = np.full(len(t), np.nan)
     alt = np.full(len(t), np.nan)

@@ -57,6 +57,9 @@ def test_schema_units_and_read_back(world):
     assert df.callsign.str.len().eq(8).all() and df.callsign.str.match(r"[A-Z]{3}[0-9]{1,4} *$").all()
     assert df.squawk.str.fullmatch(r"[0-7]{4}").all() and not df.squawk.isin(["7500", "7600", "7700"]).any()
     assert not df.alert.any() and not df.spi.any()
+    # addresses from civil ICAO allocation blocks: a state of registry, never a military block
+    who = skyfence.identify(df.icao24.unique()).to_pandas()
+    assert who.state.str.fullmatch(r"[A-Z]{3}").all() and set(who.category) == {"unknown"}
     # skyfence reads it with no options, as OpenSky state vectors, in feet and knots
     tracks = skyfence.read_tracks(files[0])
     n0 = pq.ParquetFile(files[0]).metadata.num_rows
@@ -142,6 +145,10 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
     assert (tmp_path / "a" / "_flights.csv").read_bytes() == (tmp_path / "b" / "_flights.csv").read_bytes()
     assert (tmp_path / "a" / a.files[0]).read_bytes() != (tmp_path / "c" / c.files[0]).read_bytes()
+    # a row does not depend on how the rows are cut into row groups
+    d = skyfence.synth(tmp_path / "d", seed=3, row_group_rows=100, **kw)
+    assert pq.ParquetFile(tmp_path / "d" / d.files[0]).metadata.num_row_groups > 5
+    assert _read(tmp_path / "d").equals(_read(tmp_path / "a"))
 
 
 def test_partitions_row_groups_and_exact_fixes(tmp_path):
@@ -202,6 +209,24 @@ def test_detect_finds_border_crossings_in_europe(tmp_path):
     assert episodes.zone.nunique() >= 8
 
 
+def test_coverage_gaps_repeat_the_last_position(tmp_path):
+    out = tmp_path / "g"
+    s = skyfence.synth(out, aircraft=40, hours=0.5, gaps=0.1, seed=4)
+    df = _read(out)
+    stale = 0
+    for _, g in df.groupby(["icao24", "callsign"]):
+        g = g.sort_values("time")
+        assert (np.diff(g.time.to_numpy()) == 1).all()  # rows go on every second
+        same = np.diff(g.lastposupdate.to_numpy()) == 0
+        assert (np.diff(g.lastposupdate.to_numpy()) >= 0).all()
+        # a repeated lastposupdate repeats the position too
+        assert (np.diff(g.lat.to_numpy())[same] == 0).all() and (np.diff(g.lon.to_numpy())[same] == 0).all()
+        stale += same.sum()
+    assert 0.06 < stale / len(df) < 0.12  # 10 % of the time in gaps, less each gap's first row
+    tracks = skyfence.read_tracks(_files(out)[0])
+    assert tracks.stats.skipped.get("repeated position") == stale == s.fixes - len(tracks)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -212,6 +237,7 @@ def test_detect_finds_border_crossings_in_europe(tmp_path):
         (["--start", "noon"], "--start 'noon': not an ISO 8601"),
         (["--region", "atlantis"], "--region 'atlantis': unknown region"),
         (["--compression", "rar"], "--compression 'rar'"),
+        (["--gaps", "0.9"], "--gaps 0.9: must be a fraction from 0 to 0.5"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, args, message):
@@ -230,3 +256,25 @@ def test_cli_writes_and_refuses_a_non_empty_directory(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert main(["synth", str(out), "--aircraft", "10", "--hours", "0.02", "--overwrite", "-q"]) == 0
     assert skyfence.synth is skyfence.__getattr__("synth") and "synth" in skyfence.__all__
+
+
+def test_planning_windows_join_seamlessly(tmp_path, monkeypatch):
+    """Legs are planned window by window (bounded memory); flights crossing a window edge stay whole."""
+    import skyfence._synth as synth_mod
+
+    monkeypatch.setattr(synth_mod, "PLAN_WINDOW_S", 600)
+    out = tmp_path / "w"
+    s = skyfence.synth(out, aircraft=30, hours=0.75, seed=9)
+    df = _read(out)
+    flights = pcsv.read_csv(out / "_flights.csv").to_pandas()
+    assert len(flights) == s.legs and not flights.duplicated(["icao24", "callsign", "departure"]).any()
+    t0, t1 = df.time.min(), df.time.max()
+    rows = 0
+    for fl in flights.itertuples():
+        x = df[(df.icao24 == fl.icao24) & (df.callsign.str.rstrip() == fl.callsign)]
+        assert (np.diff(x.time.to_numpy()) == 1).all()
+        lo = max(int(np.floor(fl.departure.timestamp())) + 1, t0)
+        hi = min(int(np.floor(fl.arrival.timestamp())), t1)
+        assert len(x) == hi - lo + 1  # every second from take-off to landing, inside the window
+        rows += len(x)
+    assert rows == len(df) == s.fixes

@@ -13,7 +13,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputError, OutputError, SkyfenceError, TrackFormatError, ZoneFormatError
+from ._errors import (
+    ConfigError,
+    InputError,
+    OutputError,
+    PolicyError,
+    SkyfenceError,
+    TrackFormatError,
+    WatchlistError,
+    ZoneFormatError,
+)
 
 __version__ = "0.1.0"
 
@@ -22,16 +31,25 @@ __all__ = [
     "InputError",
     "Limit",
     "OutputError",
+    "Policy",
+    "PolicyError",
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
+    "WatchlistError",
     "Zone",
     "ZoneFormatError",
     "__version__",
     "classify",
     "detect",
     "detect_stream",
+    "predict_entries",
+    "identify",
+    "integrity_flags",
+    "judge",
+    "read_policy",
     "read_tracks",
+    "read_watchlist",
     "read_zones",
     "synth",
 ]
@@ -40,19 +58,30 @@ _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
     "detect_stream": "._stream",
+    "integrity_flags": "._integrity",
+    "predict_entries": "._predict",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "read_policy": ".policy",
+    "judge": ".policy",
+    "Policy": ".policy",
+    "identify": ".identity",
+    "read_watchlist": ".identity",
     "synth": "._synth",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
+    from ._integrity import integrity_flags
+    from ._predict import predict_entries
     from ._stream import detect_stream
-    from ._tracks import Tracks
     from ._synth import synth
+    from ._tracks import Tracks
+    from .identity import identify, read_watchlist
+    from .policy import Policy, judge, read_policy
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

@@ -47,6 +47,7 @@ import numba
 import numpy as np
 import pyarrow as pa
 
+from ._integrity import FLAGS, _episode_kernel, fix_flags, reasons
 from ._tracks import ReadStats, Tracks
 from .engine._episodes import SCHEMA, episodes_table
 from .engine._index import load_or_build
@@ -60,7 +61,8 @@ ENGINE_ROWS = 400_000  # fixes per engine call
 _POOL = {
     "icao": np.uint32, "time": np.float64, "lat": np.float64, "lon": np.float64,
     "baro": np.float64, "geo": np.float64, "cs": np.int32, "tstart": np.float64,
-    "gtid": np.int64, "cont": np.bool_,
+    "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64, "nic": np.float64,
+    "nacp": np.float64, "sil": np.float64, "flags": np.uint16,
 }  # fmt: skip
 _FRAG = {
     "gtid": np.int64, "zone": np.int64, "icao": np.uint32, "seq": np.int64, "cand": np.bool_,
@@ -68,7 +70,8 @@ _FRAG = {
     "entry_obs": np.bool_, "exit_f": np.float64, "exit_lat": np.float64, "exit_lon": np.float64,
     "exit_obs": np.bool_, "tstart": np.float64, "depth": np.float64, "length": np.float64,
     "amin": np.float64, "amax": np.float64, "nfix": np.int64, "g": np.bool_, "b": np.bool_,
-    "code": np.int32, "pend": np.bool_,
+    "code": np.int32, "pend": np.bool_, "f_entry": np.uint16, "f_or": np.uint16, "f_bad": np.int64,
+    "f_n": np.int64,
 }  # fmt: skip
 
 
@@ -238,6 +241,8 @@ class StreamDetector:
             "icao": icao, "time": time, "lat": tracks.lat, "lon": tracks.lon,
             "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
             "tstart": np.full(n, np.nan), "gtid": np.full(n, -1, np.int64), "cont": np.zeros(n, bool),
+            "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "nic": tracks.nic, "nacp": tracks.nacp,
+            "sil": tracks.sil, "flags": tracks.flags,
         }  # fmt: skip
         if keep is not None:
             rows = _take(rows, keep)
@@ -379,7 +384,8 @@ class StreamDetector:
         self.pool = {
             "icao": icao[kept], "time": time[kept], "lat": P["lat"][kept], "lon": P["lon"][kept],
             "baro": baro[kept], "geo": geo[kept], "cs": ff[kept], "tstart": tstart[kept],
-            "gtid": gtid[kept], "cont": cont_new[kept],
+            "gtid": gtid[kept], "cont": cont_new[kept], "gs": P["gs"][kept], "trk": P["trk"][kept],
+            "nic": P["nic"][kept], "nacp": P["nacp"][kept], "sil": P["sil"][kept], "flags": P["flags"][kept],
         }  # fmt: skip
 
     def _set_proc(self, icao, t, is_open):
@@ -425,15 +431,20 @@ class StreamDetector:
         np.cumsum(lens, out=start[1:])
         rows = np.arange(start[-1]) - np.repeat(start[:-1], lens) + np.repeat(seg0, lens)
         self.fixes_run += int(lens[:n_pieces].sum())
-        nan = np.full(len(rows), np.nan)
         alt_fl, g = baro[rows], geo[rows]
-        tr = Tracks(
-            icao24=P["icao"][rows], time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows],
-            alt_baro_ft=alt_fl, alt_geo_ft=g, groundspeed_kt=nan, track_deg=nan, vertical_rate_fpm=nan,
-            callsign=np.full(len(rows), -1, np.int32),
+        cols = dict(
+            time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
+            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=np.full(len(rows), np.nan),
+            callsign=np.full(len(rows), -1, np.int32), nic=P["nic"][rows], nacp=P["nacp"][rows], sil=P["sil"][rows],
+            flags=P["flags"][rows],
         )  # fmt: skip
+        tr = Tracks(icao24=P["icao"][rows], **cols)
+        # integrity flags of each fix with its piece as context (each piece its own
+        # "aircraft"), so that they depend on the fixes only, not on the batching
+        piece_id = np.repeat(np.arange(len(lens), dtype=np.uint32), lens)
+        flags = fix_flags(Tracks(icao24=piece_id, **cols), self.n_threads)
         geo_used = ~np.isnan(g)
-        prep = Prepared(tr, start, alt_fl, np.where(geo_used, g, alt_fl), geo_used, 0)
+        prep = Prepared(tr, start, alt_fl, np.where(geo_used, g, alt_fl), geo_used, 0, flags)
         ix = self.index
 
         def kernel(k0: int, k1: int):
@@ -479,6 +490,20 @@ class StreamDetector:
             raise RuntimeError("skyfence internal error: episode rows out of step with the kernel output")
         col = lambda name: table.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
         src = col("altitude_source")
+        first = oi[:, 2] + (of[:, 0] > 0)
+        last = oi[:, 3] + (of[:, 1] >= 1.0)
+        empty = last < first
+        lo = np.where(empty, oi[:, 2], first).astype(np.int64)
+        hi = np.where(empty, np.minimum(oi[:, 2] + 1, len(rows) - 1), last).astype(np.int64)
+        keep = np.full(len(lo), 0xFFFF, np.uint16)
+        vertical = np.array([z.has_vertical_limits for z in self.zones] + [False])[zone]
+        keep[~vertical] &= np.uint16(~FLAGS["altitude"] & 0xFFFF)
+        f_or = np.zeros(len(lo), np.uint16)
+        f_bad = np.zeros(len(lo), np.int64)
+        if len(lo):
+            _episode_kernel(flags, lo, hi, keep, f_or, f_bad)
+        f_entry = flags[lo] & keep
+        f_entry[empty] |= flags[hi[empty]] & keep[empty]
         s1_pool = rows[oi[:, 3]]
         code = np.where(ff[s1_pool] >= 0, ff[s1_pool], bf[s1_pool]).astype(np.int32)
         pend = (code < 0) & last_gt[s1_pool] & (not eod)
@@ -492,7 +517,7 @@ class StreamDetector:
             "depth": col("max_depth_m"), "length": col("path_length_m"),
             "amin": col("min_alt_ft"), "amax": col("max_alt_ft"), "nfix": col("n_fixes_inside"),
             "g": (src == "geometric") | (src == "mixed"), "b": (src == "barometric") | (src == "mixed"),
-            "code": code, "pend": pend,
+            "code": code, "pend": pend, "f_entry": f_entry, "f_or": f_or, "f_bad": f_bad, "f_n": hi - lo + 1,
         }  # fmt: skip
         self._stitch(frag)
 
@@ -515,8 +540,12 @@ class StreamDetector:
                    o["depth"], o["length"], o["amin"], o["amax"], o["nfix"], o["g"], o["b"])  # fmt: skip
         first, last = first[:k], last[:k]
         E = {}
-        for name in ("gtid", "zone", "icao", "entry_f", "entry_lat", "entry_lon", "entry_obs", "tstart"):
+        for name in ("gtid", "zone", "icao", "entry_f", "entry_lat", "entry_lon", "entry_obs", "tstart", "f_entry"):
             E[name] = F[name][first]
+        grp = np.cumsum(~joined) - 1
+        E["f_or"] = np.bitwise_or.reduceat(F["f_or"], first) if m else F["f_or"][:0]
+        E["f_bad"] = np.bincount(grp, F["f_bad"], minlength=k).astype(np.int64)
+        E["f_n"] = np.bincount(grp, F["f_n"], minlength=k).astype(np.int64)
         for name in ("exit_f", "exit_lat", "exit_lon", "exit_obs", "code", "pend", "cout"):
             E[name] = F[name][last]
         for name, v in o.items():
@@ -574,6 +603,12 @@ def records_table(recs: dict, zones, source: str = "") -> pa.Table:
         "track_start": us(r["tstart"]),
         "source": np.full(ne, source, dtype=object),
     }
+    # integrity as skyfence._integrity.episode_flags decides it, over the pieces' fixes
+    bad, n_fix = r["f_bad"], r["f_n"]
+    suspect = (r["f_entry"] != 0) | ((2 * bad >= n_fix) & (bad > 0))
+    eflags = np.where(suspect, r["f_or"], 0).astype(np.uint16)
+    cols["integrity"] = np.where(eflags != 0, "suspect", "ok").astype(object)
+    cols["integrity_reasons"] = reasons(eflags)
     return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v, type=SCHEMA.field(k).type)
                      for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
 

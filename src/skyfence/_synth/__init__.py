@@ -11,7 +11,7 @@ dataset::
     OUT/_flights.csv                               (ground truth: one line per flight)
 
 Each file has the 16 columns of OpenSky's historical state vectors
-(:data:`SCHEMA`; SI units: metres, m/s) and is sorted by ``time``; the parts
+(:data:`COLUMNS`; SI units: metres, m/s) and is sorted by ``time``; the parts
 of an hour follow each other in time.  Row groups hold ``row_group_rows``
 rows (about 1 million), cut at whole seconds.
 
@@ -27,12 +27,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,32 +42,20 @@ from .._errors import ConfigError, OutputError
 DEFAULT_START = "2026-06-01T00:00:00Z"
 LAYOUT = "date=YYYY-MM-DD/hour=HH/part-N.parquet"
 LAYOUT_VERSION = 1
+PLAN_WINDOW_S = 6 * 3600  # legs are planned 6 hours at a time: memory does not grow with --hours
 MAX_AIRCRAFT = 1_000_000
 MAX_HOURS = 8784
 COMPRESSIONS = ("zstd", "snappy", "lz4", "gzip", "none")
 
 
-def _schema():
+def _flight_columns():
     import pyarrow as pa
 
-    return pa.schema([
-        ("time", pa.int64()),
-        ("icao24", pa.string()),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-        ("velocity", pa.float64()),
-        ("heading", pa.float64()),
-        ("vertrate", pa.float64()),
-        ("callsign", pa.string()),
-        ("onground", pa.bool_()),
-        ("alert", pa.bool_()),
-        ("spi", pa.bool_()),
-        ("squawk", pa.string()),
-        ("baroaltitude", pa.float64()),
-        ("geoaltitude", pa.float64()),
-        ("lastposupdate", pa.float64()),
-        ("lastcontact", pa.float64()),
-    ])  # fmt: skip
+    s, ts = pa.string(), pa.timestamp("ms", "UTC")
+    return [("icao24", s), ("callsign", s), ("origin", s), ("destination", s), ("origin_icao", s),
+            ("destination_icao", s), ("departure", ts), ("arrival", ts), ("distance_km", pa.float64()),
+            ("cruise_ft", pa.int64()), ("cruise_groundspeed_kt", pa.float64()), ("aircraft_class", s),
+            ("squawk", s)]  # fmt: skip
 
 
 COLUMNS = ("time", "icao24", "lat", "lon", "velocity", "heading", "vertrate", "callsign", "onground", "alert",
@@ -88,6 +76,7 @@ class SynthSummary:
     rate: int
     seed: int
     region: str
+    gaps: float
     files: list
     seconds: float
 
@@ -139,7 +128,8 @@ def _resolve(aircraft, hours, fixes, rate):
 
 
 def synth(out, *, aircraft: int | None = None, hours: float | None = None, start=DEFAULT_START, rate: int = 1,
-          seed: int = 0, fixes: int | None = None, region: str | None = None, overwrite: bool = False,
+          seed: int = 0, fixes: int | None = None, region: str | None = None, gaps: float = 0.0,
+          overwrite: bool = False,
           row_group_rows: int = 1_000_000, file_rows: int = 10_000_000, compression: str = "zstd",
           progress: bool = False) -> SynthSummary:  # fmt: skip
     """Write synthetic global traffic as hive-partitioned OpenSky state vectors.
@@ -166,6 +156,11 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
         ``world`` (default) or a comma-separated list of ``north-america``,
         ``europe``, ``asia-pacific``, ``latin-america``, ``middle-east``,
         ``africa``: airports are drawn from those regions only.
+    gaps:
+        Fraction of the flight time (0 to 0.5, default 0) in coverage gaps
+        of 5-55 s, during which rows repeat the last position and its
+        ``lastposupdate`` as OpenSky's state vectors do (skyfence drops
+        those rows and counts them as ``repeated position``).
     overwrite:
         Replace the ``date=*`` partitions and ``_synth.json`` of an existing ``out``.
     row_group_rows, file_rows:
@@ -180,13 +175,16 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     SynthSummary
     """
     from ._airports import load_airports, parse_regions
-    from ._routes import plan
+    from ._routes import Planner
 
     t_begin = time.perf_counter()
     aircraft, hours, fixes = _resolve(aircraft, hours, fixes, rate)
     for name, v in (("row_group_rows", row_group_rows), ("file_rows", file_rows)):
         if not isinstance(v, int) or v < 1:
             raise ConfigError(f"--{name.replace('_', '-')} {v!r}: must be a positive whole number")
+    if isinstance(gaps, bool) or not isinstance(gaps, (int, float)) or not 0.0 <= gaps <= 0.5:
+        raise ConfigError(f"--gaps {gaps!r}: must be a fraction from 0 to 0.5")
+    gaps = float(gaps)
     if compression not in COMPRESSIONS:
         raise ConfigError(f"--compression {compression!r}: use one of {', '.join(COMPRESSIONS)}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -199,71 +197,72 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     _prepare_out(out, overwrite)
 
     airports = load_airports(regions)
-    legs, home = plan(airports, aircraft=aircraft, start=float(t0), end=float(t1), seed=seed)
-    icao, airline, callsign, squawk = _identities(legs, home, airports, seed)
-
-    first = np.floor((legs.dep - t0) / rate).astype(np.int64) + 1
-    last = np.floor((legs.arr - t0) / rate).astype(np.int64)
-    leg_ids = np.arange(len(legs), dtype=np.int64)
+    planner = Planner(airports, aircraft=aircraft, start=float(t0), seed=seed)
+    icao_slot, airline_slot = _identities(planner.home, airports, seed)
     steps_per_group = max(1, min(3600 // rate or 1, row_group_rows // max(aircraft, 1)))
-    blocks = _blocks(t0, rate, n_steps, steps_per_group)
-
+    window = max(1, PLAN_WINDOW_S // rate)
+    sink = _Sink(out, compression, file_rows)
+    flights = _FlightLog(out / "_flights.csv", airports)
     meter = _Progress(progress, fixes)
-    written = 0
-    t_last = t0 - 1
-    files: list[str] = []
-    writer = None
-    writer_key = None
-    file_rows_now = 0
-    part = 0
-    def make(block):
-        k_lo, n = block
-        return _generate(k_lo, n, t0, rate, seed, legs, first, last, leg_ids, icao, callsign, squawk)
 
+    def jobs():
+        """One job per row group, in time order; each planning window's legs are made when reached."""
+        carry = None
+        for kw0 in range(0, n_steps, window):
+            kw1 = min(kw0 + window, n_steps)
+            new = planner.legs_before(t0 + kw1 * rate)
+            cols = new if carry is None else {k: np.concatenate([carry[k], new[k]]) for k in new}
+            order = np.lexsort((cols["id"], cols["dep"]))
+            cols = {k: v[order] for k, v in cols.items()}
+            first = np.floor((cols["dep"] - t0) / rate).astype(np.int64) + 1
+            last = np.floor((cols["arr"] - t0) / rate).astype(np.int64)
+            live = (last >= kw0) & (last >= first)
+            cols, first, last = {k: v[live] for k, v in cols.items()}, first[live], last[live]
+            legs = planner.legs(cols)
+            icao = icao_slot[legs.slot]
+            callsign = _callsigns(airline_slot[legs.slot], legs.number)
+            squawk = np.char.zfill(legs.squawk.astype(str), 4)
+            is_new = np.isin(legs.id, new["id"])
+            flights.hold(kw1, legs.take(np.flatnonzero(is_new)), icao[is_new], callsign[is_new], first[is_new])
+            for k_lo, n in _blocks(t0 + kw0 * rate, rate, kw1 - kw0, steps_per_group):
+                yield partial(_generate, kw0 + k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk,
+                              gaps)
+            carry = {k: v[last >= kw1] for k, v in cols.items()}
+
+    written = 0
+    k_done = -1  # last step written
     try:
         with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(make, blocks[0]) if blocks else None
-            for i, block in enumerate(blocks):
+            todo = jobs()
+            job = next(todo, None)
+            pending = pool.submit(job) if job else None
+            while pending is not None:
                 table = pending.result()
-                pending = pool.submit(make, blocks[i + 1]) if i + 1 < len(blocks) else None
+                job = next(todo, None)  # plans the next window, if due, while this block is written
+                pending = pool.submit(job) if job else None
                 if fixes is not None and written + table.num_rows > fixes:
                     table = table.slice(0, fixes - written)
-                if table.num_rows == 0 and fixes is not None and written >= fixes:
-                    break
-                stamp = dt.datetime.fromtimestamp(t0 + block[0] * rate, dt.timezone.utc)
-                key = (stamp.strftime("%Y-%m-%d"), stamp.hour)
-                if writer is not None and (key != writer_key or file_rows_now + table.num_rows > file_rows):
-                    writer.close()
-                    writer = None
-                    part = part + 1 if key == writer_key else 0
-                if writer is None:
-                    path = out / f"date={key[0]}" / f"hour={key[1]:02d}" / f"part-{part}.parquet"
-                    writer = _open_writer(path, table.schema, compression)
-                    writer_key, file_rows_now = key, 0
-                    files.append(str(path.relative_to(out)))
-                writer.write_table(table, row_group_size=max(table.num_rows, 1))
                 if table.num_rows:
-                    t_last = table.column("time")[-1].as_py()
-                written += table.num_rows
-                file_rows_now += table.num_rows
+                    sink.write(table)
+                    written += table.num_rows
+                    k_done = (table.column("time")[-1].as_py() - t0) // rate
+                    flights.flush(k_done)
                 meter.update(written)
                 if fixes is not None and written >= fixes:
+                    if pending is not None:
+                        pending.cancel()
                     break
-            if pending is not None:
-                pending.cancel()
     except OSError as e:
         raise OutputError(f"{out}: cannot write: {e.strerror or e}") from None
     finally:
-        if writer is not None:
-            writer.close()
+        sink.close()
         meter.done(written)
+    flights.close(k_done)
     summary = SynthSummary(
-        out=str(out), fixes=written, legs=len(legs), aircraft_airborne=aircraft, fleet=len(home),
+        out=str(out), fixes=written, legs=flights.count, aircraft_airborne=aircraft, fleet=len(planner.home),
         start=_iso(t0), end=_iso(t1), rate=rate, seed=seed, region=",".join(regions),
-        files=files, seconds=time.perf_counter() - t_begin,
+        gaps=gaps, files=sink.files, seconds=time.perf_counter() - t_begin,
     )  # fmt: skip
-    shown = np.flatnonzero(legs.dep < t_last)  # the flights with fixes in the files
-    _write_flights(out / "_flights.csv", legs.take(shown), airports, icao[shown], callsign[shown])
     manifest = {"layout": LAYOUT, "layout_version": LAYOUT_VERSION, "schema": "opensky-state-vectors",
                 "columns": list(COLUMNS), **asdict(summary)}  # fmt: skip
     manifest["seconds"] = round(manifest["seconds"], 3)
@@ -271,27 +270,97 @@ def synth(out, *, aircraft: int | None = None, hours: float | None = None, start
     return summary
 
 
-generate = synth
+class _Sink:
+    """Row groups into OUT/date=.../hour=.../part-N.parquet: a new file per hour or past ``file_rows``."""
+
+    def __init__(self, out: Path, compression: str, file_rows: int):
+        self.out, self.compression, self.file_rows = out, compression, file_rows
+        self.files: list[str] = []
+        self.writer = None
+        self.key = None
+        self.rows = 0
+        self.part = 0
+
+    def write(self, table) -> None:
+        first_time = table.column("time")[0].as_py()
+        stamp = dt.datetime.fromtimestamp(first_time, dt.timezone.utc)
+        key = (stamp.strftime("%Y-%m-%d"), stamp.hour)
+        if self.writer is not None and (key != self.key or self.rows + table.num_rows > self.file_rows):
+            self.writer.close()
+            self.writer = None
+            self.part = self.part + 1 if key == self.key else 0
+        if self.writer is None:
+            path = self.out / f"date={key[0]}" / f"hour={key[1]:02d}" / f"part-{self.part}.parquet"
+            self.writer = _open_writer(path, table.schema, self.compression)
+            self.key, self.rows = key, 0
+            self.files.append(str(path.relative_to(self.out)))
+        self.writer.write_table(table, row_group_size=table.num_rows)
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
-def _write_flights(path: Path, legs, airports, icao, callsign) -> None:
-    """The ground truth: one line per flight (leg) airborne at some moment of the window."""
+class _FlightLog:
+    """``_flights.csv``: one line per flight with fixes in the files, written window by window."""
+
+    def __init__(self, path: Path, airports):
+        self.path, self.airports = path, airports
+        self.held: list = []
+        self.writer = None
+        self.count = 0
+
+    def hold(self, window_end_step, legs, icao, callsign, first) -> None:
+        self.held.append((window_end_step, legs, icao, callsign, first))
+
+    def flush(self, k_done: int) -> None:
+        """Write the flights of windows whose every step is written (a later one has started)."""
+        while self.held and k_done >= self.held[0][0]:
+            self._write(*self.held.pop(0)[1:], k_last=None)
+
+    def close(self, k_done: int) -> None:
+        for _, legs, icao, callsign, first in self.held:
+            self._write(legs, icao, callsign, first, k_last=k_done)
+        self.held = []
+        if self.writer is None:
+            self._write(None, None, None, None, None)
+        self.writer.close()
+
+    def _write(self, legs, icao, callsign, first, k_last) -> None:
+        import pyarrow.csv as pcsv
+
+        if legs is not None and k_last is not None:
+            keep = np.flatnonzero(first <= k_last)
+            legs, icao, callsign = legs.take(keep), icao[keep], callsign[keep]
+        table = _flight_table(legs, self.airports, icao, callsign)
+        if self.writer is None:
+            self.writer = pcsv.CSVWriter(self.path, table.schema)
+        if table.num_rows:
+            self.writer.write_table(table)
+        self.count += table.num_rows
+
+
+def _flight_table(legs, airports, icao, callsign):
+    """The ground truth of some flights (an empty table of the same schema for ``legs=None``)."""
     import pyarrow as pa
-    import pyarrow.csv as pcsv
 
-    table = pa.table({
+    if legs is None:
+        return pa.table({name: pa.array([], type) for name, type in _flight_columns()})
+    ms = lambda t: pa.array((t * 1000).round().astype("datetime64[ms]"), pa.timestamp("ms", "UTC"))  # noqa: E731
+    cols = {
         "icao24": icao, "callsign": np.char.rstrip(callsign),
         "origin": airports.iata[legs.origin], "destination": airports.iata[legs.dest],
         "origin_icao": airports.icao[legs.origin], "destination_icao": airports.icao[legs.dest],
-        "departure": pa.array((legs.dep * 1000).round().astype("datetime64[ms]"), pa.timestamp("ms", "UTC")),
-        "arrival": pa.array((legs.arr * 1000).round().astype("datetime64[ms]"), pa.timestamp("ms", "UTC")),
+        "departure": ms(legs.dep), "arrival": ms(legs.arr),
         "distance_km": np.round(legs.length / 1000.0, 3),
         "cruise_ft": np.round(legs.hcr / 0.3048).astype(np.int64),
         "cruise_groundspeed_kt": np.round(legs.vcr * 3600 / 1852, 1),
         "aircraft_class": np.array(["turboprop", "narrow-body", "wide-body"])[legs.cls],
         "squawk": np.char.zfill(legs.squawk.astype(str), 4),
-    })  # fmt: skip
-    pcsv.write_csv(table, path)
+    }  # fmt: skip
+    return pa.table({name: pa.array(cols[name], type) for name, type in _flight_columns()})
 
 
 def _iso(t: float) -> str:
@@ -344,19 +413,19 @@ def _blocks(t0: int, rate: int, n_steps: int, per: int) -> list[tuple[int, int]]
     return out
 
 
-def _identities(legs, home, airports, seed):
+def _identities(home, airports, seed):
+    """Address and airline of each aircraft (slot), registered in its home airport's country."""
     from ._identity import assign
 
-    rng = np.random.default_rng([seed, 3])
-    icao_slot, airline_slot = assign(rng, airports.country[home])
-    icao = icao_slot[legs.slot]
-    airline = airline_slot[legs.slot]
-    callsign = np.char.ljust(np.char.add(airline, legs.number.astype(str)), 8)
-    squawk = np.char.zfill(legs.squawk.astype(str), 4)
-    return icao, airline, callsign, squawk
+    return assign(np.random.default_rng([seed, 3]), airports.country[home])
 
 
-def _generate(k_lo, n, t0, rate, seed, legs, first, last, leg_ids, icao, callsign, squawk):
+def _callsigns(airline, number):
+    """``DLH4TR  ``: designator and flight number, padded to 8 characters as in OpenSky."""
+    return np.char.ljust(np.char.add(airline, number.astype(str)), 8)
+
+
+def _generate(k_lo, n, t0, rate, seed, legs, first, last, icao, callsign, squawk, gaps=0.0):
     """The pyarrow table of one block."""
     import pyarrow as pa
 
@@ -373,7 +442,7 @@ def _generate(k_lo, n, t0, rate, seed, legs, first, last, leg_ids, icao, callsig
         "vertrate": np.empty(rows), "onground": np.empty(rows, np.bool_), "baroaltitude": np.empty(rows),
         "geoaltitude": np.empty(rows), "lastposupdate": np.empty(rows), "lastcontact": np.empty(rows),
     }  # fmt: skip
-    fill(k_lo, n, offsets, float(t0), float(rate), seed, first[sel], last[sel], leg_ids[sel], L.dep[sel],
+    fill(k_lo, n, offsets, float(t0), float(rate), seed, 2.0 * gaps, first[sel], last[sel], L.id[sel], L.dep[sel],
          L.t_climb[sel], L.t_cruise[sel], L.t_descent[sel], L.v0[sel], L.vcr[sel], L.vl[sel], L.h0[sel],
          L.hcr[sel], L.h1[sel], L.geo_ratio[sel], L.length[sel], L.wp_start[sel], L.wp_n[sel], L.wp_step[sel],
          L.wp_xyz, L.wp_az, cols["time"], cols["leg"], cols["lat"], cols["lon"], cols["velocity"],

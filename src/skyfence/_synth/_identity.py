@@ -1,13 +1,16 @@
 """Who flies: ICAO 24-bit addresses and airline callsigns per aircraft.
 
 Each aircraft (slot) is registered in the country of its home airport (the
-origin of its first leg): its address is drawn, without repetition inside the
-block where the block allows, from that state's ICAO address block
-(``data/icao_blocks.csv``, derived from the ICAO Annex 10 assignment table by
-``scripts/derive_icao_blocks.py``).  A territory without a block of its own
-uses its sovereign state's (Puerto Rico -> United States, Reunion -> France,
-Hong Kong -> China, ...); a country with none at all uses the United States
-block.
+origin of its first leg): its address is drawn, without repetition where the
+block allows, from that state's ICAO allocation block (the blocks that
+:mod:`skyfence.identity` ships, ``data/icao24-blocks.json``), leaving out
+the ranges states use for military and state aircraft (``identity-rules.json``),
+so ``skyfence identify`` names the right state of registry and no synthetic
+airliner looks military.  A territory without a block of its own uses its
+sovereign state's (Puerto Rico -> United States, Reunion -> France, Hong
+Kong -> China, ...); a country with none at all uses the United States'.
+Airports' ISO alpha-2 codes become the blocks' alpha-3 codes through the
+shipped ``world`` borders' table.
 
 Callsigns are an airline's ICAO designator and a flight number, padded to
 8 characters as OpenSky writes them (``DLH4TR  ``).  The designator is drawn
@@ -18,9 +21,6 @@ aircraft registered in Nigeria), which may coincide with a real one.
 """
 
 from __future__ import annotations
-
-import csv
-from importlib import resources
 
 import numpy as np
 
@@ -96,26 +96,63 @@ AIRLINES = {
 }
 
 
-def icao_blocks() -> dict[str, tuple[int, int]]:
-    """ISO 3166-1 alpha-2 -> (first, last) 24-bit address of the state's block."""
-    text = resources.files("skyfence.data").joinpath("icao_blocks.csv").read_text(encoding="utf-8")
-    return {r["iso2"]: (int(r["start"], 16), int(r["end"], 16)) for r in csv.DictReader(text.splitlines())}
+def alpha3_of() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 -> alpha-3, from the shipped world borders' table (no geometry decoded)."""
+    from ..zones._world import DATA
+
+    with np.load(DATA, allow_pickle=False) as npz:
+        return {str(a2): str(a3) for a2, a3 in zip(npz["alpha_2"], npz["codes"]) if str(a2)}
+
+
+def civil_ranges() -> dict[str, np.ndarray]:
+    """Alpha-3 -> (k, 2) inclusive address ranges of the state's blocks, less military/state blocks."""
+    from ..identity._blocks import load_blocks
+    from ..identity._rules import load_rules
+
+    blocks = load_blocks()
+    mil = load_rules().military
+    out: dict[str, list] = {}
+    for lo, hi, state in zip(blocks.start.astype(np.int64), blocks.end.astype(np.int64), blocks.state):
+        if not state:
+            continue
+        pieces = [(int(lo), int(hi))]
+        for mlo, mhi in zip(mil.start.astype(np.int64), mil.end.astype(np.int64)):
+            nxt = []
+            for a, b in pieces:
+                if mhi < a or mlo > b:
+                    nxt.append((a, b))
+                    continue
+                if a < mlo:
+                    nxt.append((a, int(mlo) - 1))
+                if mhi < b:
+                    nxt.append((int(mhi) + 1, b))
+            pieces = nxt
+        out.setdefault(str(state), []).extend(pieces)
+    return {k: np.array(v, dtype=np.int64).reshape(-1, 2) for k, v in out.items() if v}
 
 
 def assign(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(icao24 as 6-character hex, airline designator) for aircraft registered in ``country``."""
-    blocks = icao_blocks()
+    """(icao24 as 6-character hex, airline designator) for aircraft registered in ``country`` (alpha-2)."""
+    a3 = alpha3_of()
+    ranges = civil_ranges()
     address = np.zeros(len(country), np.int64)
     airline = np.empty(len(country), dtype="<U3")
     for c in np.unique(country):
         idx = np.flatnonzero(country == c)
-        state = SOVEREIGN.get(str(c), str(c))
-        lo, hi = blocks.get(state, blocks["US"])
-        size = hi - lo + 1
-        if len(idx) <= size:
-            address[idx] = lo + rng.choice(size, len(idx), replace=False)
+        c = str(c)
+        state2 = c if a3.get(c) in ranges else SOVEREIGN.get(c, "US")
+        if a3.get(state2) not in ranges:
+            state2 = "US"
+        r = ranges[a3[state2]]
+        sizes = r[:, 1] - r[:, 0] + 1
+        ends = np.cumsum(sizes)
+        total = int(ends[-1])
+        if len(idx) <= total:
+            offset = rng.choice(total, len(idx), replace=False)
         else:
-            address[idx] = lo + rng.integers(0, size, len(idx))
-        names = AIRLINES.get(state) or AIRLINES.get(str(c)) or ("X" + state,)
+            offset = rng.integers(0, total, len(idx))
+        piece = np.searchsorted(ends, offset, side="right")
+        address[idx] = r[piece, 0] + offset - (ends[piece] - sizes[piece])
+        names = AIRLINES.get(c) or AIRLINES.get(state2) or ("X" + state2,)
         airline[idx] = np.asarray(names)[rng.integers(0, len(names), len(idx))]
     return np.char.mod("%06x", address), airline

@@ -11,6 +11,11 @@ before ``time`` (OpenSky's snapshot time); ``lastcontact`` lies between
 the two.  Small noise: position about 2 m, velocity 0.3 m/s, heading 0.1°,
 vertical rate quantised to 64 ft/min and altitudes to 25 ft as ADS-B reports
 them.
+
+With ``gap_p`` > 0, coverage gaps: a gap of 5-55 s starts in a minute of a
+flight with probability ``gap_p``; during it the rows go on (as OpenSky's
+state vectors do) but repeat the last position and its ``lastposupdate``.
+A fraction ``g`` of the time in gaps is ``gap_p = 2 g``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import numpy as np
 FT25 = 25 * 0.3048
 FPM64 = 64 * 0.3048 / 60
 M_PER_DEG = 111_195.0
-SHAPE = 0.4
+SHAPE = 0.4  # climb/descent rate: 1.4 x average at the bottom of the climb and top of the descent, 0.6 x at the level
+GAP_SLOT = 60.0  # s: at most one coverage gap per minute of flight; mean gap 30 s
 
 _C1 = np.uint64(0x9E3779B97F4A7C15)
 _C2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -31,8 +37,6 @@ _C3 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -44,9 +48,9 @@ def _mix(x):
 
 
 @numba.njit(cache=True, inline="always")
-def _unit(key, i):
-    """Uniform [0, 1) number ``i`` of the row with hash ``key``."""
-    return float(_mix(key + np.uint64(i) * _C1) >> _S11) * _INV53
+def _u16(h, i):
+    """Uniform [0, 1) from 16-bit part ``i`` (0..3) of hash ``h``."""
+    return float((h >> np.uint64(16 * i)) & np.uint64(0xFFFF)) * (1.0 / 65536.0)
 
 
 @numba.njit(cache=True)
@@ -68,7 +72,7 @@ def row_counts(first, last, k_lo, n_steps):
 
 
 @numba.njit(cache=True, nogil=True)
-def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
+def fill(k_lo, n_steps, offsets, start, rate, seed, gap_p, first, last, leg_id, dep,
          t_climb, t_cruise, t_descent, v0, vcr, vl, h0, hcr, h1, geo_ratio, length,
          wp_start, wp_n, wp_step, wp_xyz, wp_az,
          o_time, o_leg, o_lat, o_lon, o_vel, o_head, o_vrate, o_ground, o_baro, o_geo, o_lpu, o_lc):  # fmt: skip
@@ -98,10 +102,28 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 cursor[k - a] = r + 1
                 key = _mix(leg_key + np.uint64(k) * _C3)
                 t_snap = start + k * rate
-                delay = 0.9 * _unit(key, 0)  # < 1 s: consecutive fixes never share a time
+                # nine small uniforms from two 64-bit hashes (16 bits each are plenty for noise)
+                ha = _mix(key)
+                hb = _mix(key ^ _C1)
+                delay = 0.9 * _u16(ha, 0)  # < 1 s: consecutive fixes never share a time
                 tf = round((t_snap - delay) * 1000.0) / 1000.0
                 if tf < dep[j]:
                     tf = dep[j]
+                na = ha
+                nb = hb
+                if gap_p > 0.0:
+                    # coverage gaps: each minute of the flight holds, with probability gap_p, one
+                    # 5-55 s gap without position updates; rows in it repeat the last position
+                    gi = math.floor((tf - dep[j]) / GAP_SLOT)
+                    hg = _mix(leg_key ^ (np.uint64(gi) * _C3 + _C1))
+                    if _u16(hg, 0) < gap_p:
+                        glen = 5.0 + 50.0 * _u16(hg, 1)
+                        gs = dep[j] + gi * GAP_SLOT + (GAP_SLOT - glen) * _u16(hg, 2)
+                        gs = round(gs * 1000.0) / 1000.0
+                        if gs <= tf < gs + glen and gs > dep[j]:
+                            tf = gs
+                            na = _mix(hg ^ _C2)  # the same noise on every row of the gap
+                            nb = _mix(hg ^ _C3)
                 tau = min(tf - dep[j], dur)
                 # along-track distance, ground speed, height, vertical rate
                 if tau < tc:
@@ -131,18 +153,20 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 x0 = wp_xyz[p0, 0] + f * (wp_xyz[p0 + 1, 0] - wp_xyz[p0, 0])
                 y0 = wp_xyz[p0, 1] + f * (wp_xyz[p0 + 1, 1] - wp_xyz[p0, 1])
                 z0 = wp_xyz[p0, 2] + f * (wp_xyz[p0 + 1, 2] - wp_xyz[p0, 2])
-                lat = math.degrees(math.atan2(z0, math.sqrt(x0 * x0 + y0 * y0)))
+                rxy = math.sqrt(x0 * x0 + y0 * y0)
+                coslat = rxy / math.sqrt(rxy * rxy + z0 * z0)
+                lat = math.degrees(math.atan2(z0, rxy))
                 lon = math.degrees(math.atan2(y0, x0))
                 az0 = wp_az[p0]
                 daz = (wp_az[p0 + 1] - az0 + 540.0) % 360.0 - 180.0
                 # noise (triangular, cheap): ~2 m in position, 0.3 m/s, 0.1 deg
-                n1 = _unit(key, 1) + _unit(key, 2) - 1.0
-                n2 = _unit(key, 3) + _unit(key, 4) - 1.0
-                n3 = _unit(key, 5) - 0.5
-                n4 = _unit(key, 6) - 0.5
-                n5 = _unit(key, 7) - 0.5
+                n1 = _u16(na, 1) + _u16(na, 2) - 1.0
+                n2 = _u16(na, 3) + _u16(nb, 0) - 1.0
+                n3 = _u16(nb, 1) - 0.5
+                n4 = _u16(nb, 2) - 0.5
+                n5 = _u16(nb, 3) - 0.5
                 lat += n1 * 3.0 / M_PER_DEG
-                lon += n2 * 3.0 / (M_PER_DEG * max(math.cos(math.radians(lat)), 0.01))
+                lon += n2 * 3.0 / (M_PER_DEG * max(coslat, 0.01))
                 if lon >= 180.0:
                     lon -= 360.0
                 elif lon < -180.0:
@@ -158,4 +182,4 @@ def fill(k_lo, n_steps, offsets, start, rate, seed, first, last, leg_id, dep,
                 o_baro[r] = round(h / FT25) * FT25
                 o_geo[r] = round((h + (h - ground) * (geo_ratio[j] - 1.0)) / FT25) * FT25
                 o_lpu[r] = tf
-                o_lc[r] = max(round((t_snap - delay * _unit(key, 8)) * 1000.0) / 1000.0, tf)
+                o_lc[r] = max(round((t_snap - delay * _u16(_mix(hb), 0)) * 1000.0) / 1000.0, tf)

@@ -23,7 +23,7 @@ Profiles, per leg (SI units): an aircraft class from the stage length
 (turboprop for half the legs under 600 km, wide-body above 4,500 km, else
 narrow-body), a cruise true airspeed and level for the class, a wind
 component along the track (normal, sigma 12 m/s), a climb at 1,500-3,000
-ft/min on average and a descent at 1,500-2,500 ft/min.  The cruise level is
+ft/min on average and a descent at 1,200-2,200 ft/min.  The cruise level is
 lowered on short legs so that climb and descent use at most 85 % of the
 route, and rounded down to the semicircular rule (odd thousands of feet
 eastbound, even westbound, from the initial great-circle bearing).  Climb
@@ -48,22 +48,21 @@ FPM = FT / 60.0
 EARTH_R = 6_371_008.8
 TURN_MIN_S, TURN_MAX_S = 35 * 60, 90 * 60
 WAYPOINT_SPACING_M = 50_000.0
-MAX_CYCLE_S = 22 * 3600.0  # bound of a leg plus turnaround (15,500 km at 230 m/s is 18.7 h)
-SHAPE = 0.4  # climb/descent rate: (1 + SHAPE) x average at one end, (1 - SHAPE) x at the other
 
 # class: turboprop, narrow-body, wide-body
 TAS = ((130.0, 150.0), (220.0, 235.0), (240.0, 255.0))  # m/s
 LEVEL_FT = ((17_000, 25_000), (33_000, 39_000), (35_000, 41_000))
 CLIMB_FPM = ((1_500, 2_000), (2_000, 3_000), (2_000, 3_000))
-DESCENT_FPM = ((1_500, 2_000), (1_800, 2_500), (1_800, 2_500))
+DESCENT_FPM = ((1_200, 1_800), (1_500, 2_200), (1_500, 2_200))
 LIFTOFF = (55.0, 80.0, 85.0)  # m/s
 TOUCHDOWN = (50.0, 72.0, 75.0)
 
 
 @dataclass
 class Legs:
-    """All legs, sorted by departure time; times in seconds since the epoch, SI units."""
+    """Legs sorted by departure time; times in seconds since the epoch, SI units."""
 
+    id: np.ndarray  # int64 serial number of the leg (creation order; seeds its per-fix noise)
     slot: np.ndarray  # int64
     origin: np.ndarray  # int64 airport index
     dest: np.ndarray
@@ -160,9 +159,9 @@ def _pick_dest(origin, dist, need_intl, u, xyz, lat, weight, intl, dest):
         dest[i] = chosen
 
 
-def _draw_route(rng, airports: Airports, origin: np.ndarray):
-    """Destinations for legs leaving ``origin``."""
-    dist, is_long = stage_lengths(rng, len(origin), airports.international[origin])
+def _draw_route(rng, airports: Airports, origin: np.ndarray, stage=None):
+    """Destinations for legs leaving ``origin`` (``stage``: drawn stage lengths and long-haul flags)."""
+    dist, is_long = stage if stage is not None else stage_lengths(rng, len(origin), airports.international[origin])
     u = rng.random(len(origin))
     dest = np.empty(len(origin), np.int64)
     _pick_dest(origin, dist, is_long, u, airports.xyz, airports.lat, airports.weight, airports.international, dest)
@@ -225,65 +224,109 @@ def mean_airborne_fraction(seed: int, airports: Airports) -> tuple[float, float]
     return float(dur.mean()), float(dur.mean() / (dur.mean() + turn))
 
 
-def plan(airports: Airports, *, aircraft: int, start: float, end: float, seed: int) -> tuple[Legs, np.ndarray]:
-    """Legs that are airborne at some moment of [start, end), and the slot -> home airport map.
+class Planner:
+    """Legs of a fleet, produced window by window so that memory does not grow with the span.
 
-    About ``aircraft`` legs are airborne at any moment of the window.
+    About ``aircraft`` legs are airborne at any moment from ``start`` on.
+    :meth:`legs_before` returns every leg departing before a time that an
+    earlier call did not return; each leg has a serial ``id`` in creation
+    order, so what comes out does not depend on the windows asked for.
     """
-    from pyproj import Geod
 
-    geod = Geod(ellps="WGS84")
-    _, frac = mean_airborne_fraction(seed, airports)
-    n_slots = max(1, int(round(aircraft / frac)))
-    rng = np.random.default_rng([seed, 1])
-    home = rng.choice(len(airports), n_slots, p=airports.weight)
-    legs = []
-    origin = home.copy()
-    slot = np.arange(n_slots)
-    t = None
-    first = True
-    first_legs: list = []
-    while len(slot):
-        dest = _draw_route(rng, airports, origin)
-        az12, _, length = geod.inv(airports.lon[origin], airports.lat[origin], airports.lon[dest], airports.lat[dest])
-        p = _profiles(rng, airports, origin, dest, length, az12)
-        dur = p["t_climb"] + p["t_cruise"] + p["t_descent"]
-        turn = rng.uniform(TURN_MIN_S, TURN_MAX_S, len(slot))
-        if first:
-            # The cycle (leg + turnaround) under way at ``start`` is length-biased: a random moment
-            # falls in a long cycle more often.  Accept a drawn cycle with probability
-            # cycle / MAX_CYCLE_S, redraw the others, then put "now" at a uniform point of it.
-            ok = rng.random(len(slot)) * MAX_CYCLE_S < dur + turn
-            if not ok.all():
-                pending_origin = origin[~ok]
-                origin, dest, az12, length, dur, turn = (a[ok] for a in (origin, dest, az12, length, dur, turn))
-                p = {k: v[ok] for k, v in p.items()}
-                kept_slot, slot = slot[ok], slot[~ok]
-                first_legs.append((kept_slot, origin, dest, az12, length, dur, turn, p))
-                origin = pending_origin
-                continue
-            first_legs.append((slot, origin, dest, az12, length, dur, turn, p))
-            parts = [np.concatenate([f[i] for f in first_legs]) for i in range(7)]
-            slot, origin, dest, az12, length, dur, turn = parts
-            p = {k: np.concatenate([f[7][k] for f in first_legs]) for k in p}
-            t = start - rng.random(len(slot)) * (dur + turn)
-            first = False
-        dep = t
-        arr = dep + dur
-        number = rng.integers(1, 10_000, len(slot)).astype(np.int32)
-        squawk = _squawks(rng, len(slot))
-        legs.append(dict(slot=slot, origin=origin, dest=dest, dep=dep, arr=arr, length=length, az12=az12,
-                         number=number, squawk=squawk, **p))  # fmt: skip
-        t = arr + turn
-        keep = t < end
-        slot, origin, t = slot[keep], dest[keep], t[keep]
-    cat = {k: np.concatenate([leg[k] for leg in legs]) for k in legs[0]}
-    keep = cat["arr"] > start
-    order = np.argsort(cat["dep"][keep], kind="stable")
-    cat = {k: v[keep][order] for k, v in cat.items()}
-    wp = _waypoints(geod, airports, cat["origin"], cat["length"], cat["az12"])
-    del cat["az12"]
-    return Legs(**cat, **wp), home
+    def __init__(self, airports: Airports, *, aircraft: int, start: float, seed: int):
+        from pyproj import Geod
+
+        self.airports = airports
+        self.geod = Geod(ellps="WGS84")
+        _, frac = mean_airborne_fraction(seed, airports)
+        n_slots = max(1, int(round(aircraft / frac)))
+        self.rng = np.random.default_rng([seed, 1])
+        self.home = self.rng.choice(len(airports), n_slots, p=airports.weight)
+        self.n_legs = 0
+        self._first = self._first_cycle(start)  # legs under way at ``start``, with their turnarounds
+        self.slot = np.arange(n_slots)
+        self.origin = np.empty(0, np.int64)
+        self.t = np.empty(0)
+
+    def _route(self, slot, origin, stage=None):
+        a = self.airports
+        dest = _draw_route(self.rng, a, origin, stage)
+        az12, _, length = self.geod.inv(a.lon[origin], a.lat[origin], a.lon[dest], a.lat[dest])
+        p = _profiles(self.rng, a, origin, dest, length, np.asarray(az12))
+        turn = self.rng.uniform(TURN_MIN_S, TURN_MAX_S, len(slot))
+        return dict(slot=slot, origin=origin, dest=dest, length=np.asarray(length), az12=np.asarray(az12),
+                    turn=turn, **p)  # fmt: skip
+
+    def _first_cycle(self, start: float) -> dict:
+        # The cycle (leg + turnaround) under way at ``start`` is length-biased: a random moment
+        # falls in a long cycle more often.  Accept a drawn stage length with probability
+        # proportional to its cycle (estimated: cruise at 220 m/s, 30 min of climb and descent
+        # overhead, mean turnaround), redraw the others, then put "now" at a uniform point of
+        # the cycle flown.
+        a = self.airports
+        n = len(self.home)
+        dist, is_long = np.empty(n), np.zeros(n, bool)
+        todo = np.arange(n)
+        turn_mean = (TURN_MIN_S + TURN_MAX_S) / 2
+        while len(todo):
+            d, lh = stage_lengths(self.rng, len(todo), a.international[self.home[todo]])
+            ok = self.rng.random(len(todo)) * (15_500e3 / 220 + 1800 + turn_mean) < d / 220 + 1800 + turn_mean
+            dist[todo[ok]], is_long[todo[ok]] = d[ok], lh[ok]
+            todo = todo[~ok]
+        r = self._route(np.arange(n), self.home.copy(), (dist, is_long))
+        dur = r["t_climb"] + r["t_cruise"] + r["t_descent"]
+        r["dep"] = start - self.rng.random(n) * (dur + r["turn"])
+        return r
+
+    def legs_before(self, until: float) -> dict:
+        """Legs (columns, see :class:`Legs`, without waypoints) departing before ``until``, not given before."""
+        out = []
+        if self._first is not None:
+            r, self._first = self._first, None
+            out.append(self._finish(r))
+            self.origin = r["dest"]
+            self.t = r["dep"] + out[-1]["duration"] + r["turn"]
+        while True:
+            go = self.t < until
+            if not go.any():
+                break
+            r = self._route(self.slot[go], self.origin[go])
+            r["dep"] = self.t[go]
+            out.append(self._finish(r))
+            self.origin = self.origin.copy()
+            self.origin[go] = r["dest"]
+            self.t = self.t.copy()
+            self.t[go] = r["dep"] + out[-1]["duration"] + r["turn"]
+        if not out:
+            return {}
+        cat = {k: np.concatenate([o[k] for o in out]) for k in out[0]}
+        order = np.lexsort((cat["id"], cat["dep"]))
+        return {k: v[order] for k, v in cat.items()}
+
+    def _finish(self, r: dict) -> dict:
+        n = len(r["slot"])
+        r = dict(r)
+        r["duration"] = r["t_climb"] + r["t_cruise"] + r["t_descent"]
+        r["arr"] = r["dep"] + r["duration"]
+        r["id"] = np.arange(self.n_legs, self.n_legs + n, dtype=np.int64)
+        self.n_legs += n
+        r["number"] = self.rng.integers(1, 10_000, n).astype(np.int32)
+        r["squawk"] = _squawks(self.rng, n)
+        return r
+
+    def legs(self, cols: dict) -> Legs:
+        """:class:`Legs` with waypoints, from columns of :meth:`legs_before` (or a concatenation of them)."""
+        keep = {k: v for k, v in cols.items() if k not in ("az12", "turn", "duration")}
+        wp = _waypoints(self.geod, self.airports, cols["origin"], cols["length"], cols["az12"])
+        return Legs(**keep, **wp)
+
+
+def plan(airports: Airports, *, aircraft: int, start: float, end: float, seed: int) -> tuple[Legs, np.ndarray]:
+    """All legs airborne at some moment of [start, end), and the slot -> home airport map."""
+    planner = Planner(airports, aircraft=aircraft, start=start, seed=seed)
+    cols = planner.legs_before(end)
+    keep = np.flatnonzero(cols["arr"] > start)
+    return planner.legs({k: v[keep] for k, v in cols.items()}), planner.home
 
 
 def _squawks(rng, n: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -20,10 +21,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="split a track where fixes are more than S seconds apart (default 60)")
     p.add_argument("--column", action="append", default=[], metavar="NAME=COLUMN",
                    help="map a skyfence column (icao24, time, lat, lon, alt_baro_ft, alt_geo_ft, "
-                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign) to a file column")
+                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign, nic, nacp, sil) to a file column")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "iso"), help="unit of a mapped time column")
     p.add_argument("--altitude-unit", choices=("ft", "m"), help="unit of mapped altitude columns")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary (and no progress bar) on stderr")
+    p.add_argument("--policy", metavar="FILE",
+                   help="judge every episode under this policy file (TOML): adds verdict, severity, rule, "
+                        "identity and incident columns, and the episodes of its warning rings")
+    p.add_argument("--incidents", metavar="PATH", help="with --policy: write the incidents here (format from "
+                   "the extension .jsonl .csv .geojson .parquet, else --format, else jsonl)")
+    p.add_argument("--warnings", metavar="PATH", help="with --policy: write every repeated ring warning here")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: stream on this machine (default); dask: on a Dask cluster (--scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -55,29 +62,72 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--max-gap must be positive")
     columns = parse_columns(args.column)
     check_writable(args.output)
+    policy = _read_policy(args)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
     if args.batch_rows <= 0:
         raise ConfigError("--batch-rows must be positive")
     engine = getattr(args, "engine", "local")
-    if engine == "dask" or args.format != "geojson":
+    judged = None
+    line = None
+    if engine == "dask" and policy:
+        raise ConfigError("--policy judges with the tracks whole: use it with --engine local")
+    if engine == "dask" or (args.format != "geojson" and not policy):
         episodes, line = _detect_streamed(args, zones, columns, engine)
-    else:  # GeoJSON needs each episode's whole path: tracks read whole
+    else:  # GeoJSON paths and policy judgement need the tracks whole: read whole
+        rings = policy.rings(zones) if policy else []
         parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
                  for src in args.tracks]  # fmt: skip
         tracks = Tracks.concat(parts)
-        episodes, prep = detect_prepared(tracks, zones, max_gap=args.max_gap, paths=True)
-        line = None
+        episodes, prep = detect_prepared(tracks, zones + rings, max_gap=args.max_gap, paths=args.format == "geojson")
+        if policy:
+            from ..policy._cli import judge_and_write
+
+            judged = judge_and_write(episodes, policy, zones, tracks, args)
+            episodes = judged.episodes
     fmt = args.format
     if fmt is None and args.output is None and sys.stdout.isatty():
-        print(table_text(episodes))
+        if judged is not None:
+            from ..policy._cli import verdict_table
+
+            print(verdict_table(judged))
+        else:
+            print(table_text(episodes))
     else:
         write(episodes, fmt or "jsonl", args.output)
     if not args.quiet:
         seconds = time.perf_counter() - t0
         text = summary(tracks, prep, episodes, seconds) if line is None else line(episodes, seconds)
+        if judged is not None:
+            from ..policy._cli import verdict_summary
+
+            text += verdict_summary(judged)
         print(text, file=sys.stderr)
     return 0
+
+
+def _read_policy(args):
+    if not args.policy:
+        if args.incidents or args.warnings:
+            raise ConfigError("--incidents and --warnings need --policy")
+        return None
+    from ..policy import read_policy
+    from .._output import check_writable
+
+    check_writable(args.incidents)
+    check_writable(args.warnings)
+    named = [(o, p) for o, p in (("-o", args.output), ("--incidents", args.incidents), ("--warnings", args.warnings))
+             if p and p != "-"]  # fmt: skip
+    for k, (opt, path) in enumerate(named):
+        for other, prev in named[:k]:
+            if os.path.abspath(path) == os.path.abspath(prev):
+                raise ConfigError(f"{opt} and {other} name the same file {path!r}; one would overwrite the other")
+    policy = read_policy(args.policy)
+    if not args.quiet:  # watchlist rows skipped: each with its line, then the count
+        for wl in policy.watchlist_data:
+            for line in wl.report():
+                print(f"skyfence: {line}", file=sys.stderr)
+    return policy
 
 
 def _detect_streamed(args, zones, columns, engine):
@@ -134,5 +184,7 @@ def summary(tracks, prep, episodes, seconds: float) -> str:
     )
     parts.append(f"{len(prep.start) - 1} tracks")
     parts.append(f"{episodes.num_rows} episodes")
+    if prep.flags is not None:  # fixes with an integrity flag (see README, Data integrity)
+        parts.append(f"{int((prep.flags != 0).sum())} suspect fixes")
     parts.append(f"{seconds:.2f} s")
     return "skyfence: " + "; ".join(parts)

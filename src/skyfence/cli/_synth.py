@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", default="world", metavar="R[,R...]",
                    help="world (default) or some of north-america, europe, asia-pacific, latin-america, "
                         "middle-east, africa")  # fmt: skip
+    p.add_argument("--gaps", default=0.0, metavar="F",
+                   help="fraction of flight time in 5-55 s coverage gaps that repeat the last position "
+                        "(0 to 0.5, default 0)")  # fmt: skip
     p.add_argument("--compression", default="zstd", metavar="CODEC",
                    help="Parquet compression: zstd (default), snappy, lz4, gzip or none")
     p.add_argument("--row-group-rows", default=1_000_000, metavar="N",
@@ -51,11 +54,16 @@ def run(args: argparse.Namespace) -> int:
     summary = synth(
         args.out, aircraft=_number(args, "aircraft", int), hours=_number(args, "hours", float),
         start=args.start, rate=_number(args, "rate", int), seed=_number(args, "seed", int),
-        fixes=_number(args, "fixes", int), region=args.region, overwrite=args.overwrite,
+        fixes=_number(args, "fixes", int), region=args.region, gaps=_number(args, "gaps", float),
+        overwrite=args.overwrite,
         row_group_rows=_number(args, "row_group_rows", int), file_rows=_number(args, "file_rows", int),
         compression=args.compression,
         progress=not args.quiet and sys.stderr.isatty(),
     )  # fmt: skip
+    wanted = _number(args, "fixes", int)
+    if wanted is not None and summary.fixes < wanted:
+        print(f"skyfence synth: warning: the window ended after {summary.fixes:,} of the {wanted:,} fixes asked for; "
+              "give a longer --hours or more --aircraft", file=sys.stderr)  # fmt: skip
     if not args.quiet:
         print(
             f"skyfence synth: {summary.fixes:,} state vectors of {summary.legs:,} flights "

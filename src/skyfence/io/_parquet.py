@@ -47,7 +47,8 @@ def _first_line(e) -> str:
 # ---------------------------------------------------------------- datasets
 
 #: the skyfence columns detection needs (the others are not read when streaming)
-DETECT_COLUMNS = ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft", "callsign")
+DETECT_COLUMNS = ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft", "callsign",
+                  "groundspeed_kt", "track_deg", "nic", "nacp", "sil")  # the last five: integrity flags
 _GLOB = set("*?[")
 
 

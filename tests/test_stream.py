@@ -29,6 +29,7 @@ def to_table(tr: Tracks) -> pa.Table:
         "icao24": [format(int(x), "06x") for x in tr.icao24],
         "time": tr.time, "lat": tr.lat, "lon": tr.lon,
         "alt_baro_ft": tr.alt_baro_ft, "alt_geo_ft": tr.alt_geo_ft,
+        "groundspeed_kt": tr.groundspeed_kt, "track_deg": tr.track_deg,
         "callsign": pa.array(names[tr.callsign], pa.string()),
     })  # fmt: skip
 

@@ -112,8 +112,11 @@ def test_split_files_and_small_batches_give_the_same_episodes(order, swiss, swis
         table = table.take(np.argsort(swiss.time, kind="stable"))
     else:  # aircraft after aircraft, files cutting through aircraft
         table = table.take(np.lexsort((swiss.time, swiss.icao24)))
-    write_hive(table, tmp_path, 2_000)
-    got, info = detect_stream([str(tmp_path)], swiss_zones, batch_rows=300, flush_rows=4_000, progress=False)
+    pq.write_table(table, tmp_path / "one.parquet")  # the same rows in the same order, as one file
+    reference, _ = detect_stream([str(tmp_path / "one.parquet")], swiss_zones, progress=False)
+    write_hive(table, tmp_path / "split", 2_000)
+    got, info = detect_stream([str(tmp_path / "split")], swiss_zones, batch_rows=300, flush_rows=4_000,
+                              progress=False)  # fmt: skip
     assert info.stats.rows_read == len(swiss)
     from skyfence.engine._prepare import prepare
 

@@ -35,6 +35,7 @@ class _Summary:
         self.stats = ReadStats()
         self.duplicates = 0
         self.n_tracks = 0
+        self.suspect_fixes = 0
         self.regrouped = True
 
 
@@ -82,8 +83,7 @@ def _detect_bucket(parts: list, zones, max_gap: float, window_s: float):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ._stream import StreamDetector
-    from ._tracks import Tracks
+    from ._stream import BUCKET_COLUMNS, StreamDetector, bucket_from_columns
 
     det = StreamDetector(zones, max_gap=max_gap, window_s=window_s)
     for t in parts:
@@ -92,10 +92,11 @@ def _detect_bucket(parts: list, zones, max_gap: float, window_s: float):
         cs = t.column("callsign").combine_chunks()
         names = cs.dictionary.to_pylist()
         codes = pc.fill_null(cs.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
-        c = {name: t.column(name).to_numpy() for name in ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft")}
-        det.feed(Tracks.from_columns(**c, callsign=codes, callsigns=tuple(names), stats=ReadStats()))
+        c = {name: t.column(name).to_numpy() for name in BUCKET_COLUMNS if name != "callsign"}
+        c["callsign"] = codes
+        det.feed(bucket_from_columns(c, tuple(names)))
     recs = det.finish_records()
-    return recs, det.duplicates, det.n_tracks
+    return recs, det.duplicates, (det.n_tracks, det.suspect_fixes)
 
 
 def detect_dask(inputs, zones, scheduler, *, max_gap: float = 60.0, columns=None, time_unit=None,
@@ -162,6 +163,7 @@ def detect_dask(inputs, zones, scheduler, *, max_gap: float = 60.0, columns=None
     keys = recs[0].keys() if recs else []
     merged = {key: np.concatenate([r[key] for r in recs]) for key in keys}
     summary.duplicates = sum(d for _, d, _ in results)
-    summary.n_tracks = sum(t for _, _, t in results)
+    summary.n_tracks = sum(t for _, _, (t, _) in results)
+    summary.suspect_fixes = sum(f for _, _, (_, f) in results)
     source = ", ".join(map(str, inputs)) if source is None else source
     return records_table(merged, zones, source), summary

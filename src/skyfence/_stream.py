@@ -205,6 +205,7 @@ class StreamDetector:
         self.duplicates = 0
         self.n_tracks = 0
         self.fixes_run = 0
+        self.suspect_fixes = 0
 
     # ------------------------------------------------------------ input
 
@@ -445,6 +446,9 @@ class StreamDetector:
         flags = fix_flags(Tracks(icao24=piece_id, **cols), self.n_threads)
         geo_used = ~np.isnan(g)
         prep = Prepared(tr, start, alt_fl, np.where(geo_used, g, alt_fl), geo_used, 0, flags)
+        own = np.ones(start[n_pieces], bool)  # each fix counted once: not a piece's shared first fix
+        own[start[:n_pieces][cin[rp]]] = False
+        self.suspect_fixes += int(np.count_nonzero(flags[: start[n_pieces]][own]))
         ix = self.index
 
         def kernel(k0: int, k1: int):
@@ -616,6 +620,9 @@ def records_table(recs: dict, zones, source: str = "") -> pa.Table:
 # ---------------------------------------------------------------- inputs
 
 BUCKET_ROWS = 4_000_000  # fixes per aircraft bucket when data must be regrouped
+#: what a bucket keeps of each fix (all that detection and integrity flags use)
+BUCKET_COLUMNS = ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft", "groundspeed_kt", "track_deg",
+                  "nic", "nacp", "sil", "flags", "callsign")
 
 
 class Summary:
@@ -625,6 +632,7 @@ class Summary:
         self.stats = det.stats
         self.duplicates = det.duplicates
         self.n_tracks = det.n_tracks
+        self.suspect_fixes = det.suspect_fixes
         self.regrouped = False
 
 
@@ -796,8 +804,8 @@ def split_by_aircraft(tracks: Tracks, k: int, names: dict) -> list[pa.Table]:
     b = _bucket(tracks.icao24, k)
     order = np.argsort(b, kind="stable")
     cuts = np.searchsorted(b[order], np.arange(k + 1))
-    cols = {"icao24": tracks.icao24, "time": tracks.time, "lat": tracks.lat, "lon": tracks.lon,
-            "alt_baro_ft": tracks.alt_baro_ft, "alt_geo_ft": tracks.alt_geo_ft, "callsign": remap[tracks.callsign]}
+    cols = {name: getattr(tracks, name) for name in BUCKET_COLUMNS}
+    cols["callsign"] = remap[tracks.callsign]
     out = []
     for j in range(k):
         sel = order[cuts[j] : cuts[j + 1]]
@@ -807,10 +815,16 @@ def split_by_aircraft(tracks: Tracks, k: int, names: dict) -> list[pa.Table]:
 
 def bucket_tracks(table: pa.Table, names: list) -> Tracks:
     """A bucket table (from :func:`split_by_aircraft`) as Tracks."""
-    c = {name: table.column(name).to_numpy() for name in table.column_names}
-    return Tracks.from_columns(icao24=c["icao24"], time=c["time"], lat=c["lat"], lon=c["lon"],
-                               alt_baro_ft=c["alt_baro_ft"], alt_geo_ft=c["alt_geo_ft"], callsign=c["callsign"],
-                               callsigns=tuple(names), stats=ReadStats())  # fmt: skip
+    c = {name: table.column(name).to_numpy() for name in BUCKET_COLUMNS}
+    return bucket_from_columns(c, tuple(names))
+
+
+def bucket_from_columns(c: dict, callsigns: tuple) -> Tracks:
+    """Tracks from :data:`BUCKET_COLUMNS` arrays (callsign codes into ``callsigns``)."""
+    flags = c.pop("flags")
+    tr = Tracks.from_columns(**c, callsigns=callsigns, stats=ReadStats())
+    tr.flags = flags.astype(np.uint16)
+    return tr
 
 
 def _regrouped(gen, zones, max_gap, total, source, flush_rows, window_s, progress):

@@ -72,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
     line = None
     if engine == "dask" and policy:
         raise ConfigError("--policy judges with the tracks whole: use it with --engine local")
-    if engine == "dask" or (args.format != "geojson" and not policy):
+    if engine == "dask" or (args.format != "geojson" and not policy and _any_dataset(args.tracks)):
         episodes, line = _detect_streamed(args, zones, columns, engine)
-    else:  # GeoJSON paths and policy judgement need the tracks whole: read whole
+    else:  # CSV/JSON, GeoJSON paths and policy judgement: the tracks read whole
         rings = policy.rings(zones) if policy else []
         parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
                  for src in args.tracks]  # fmt: skip
@@ -130,6 +130,14 @@ def _read_policy(args):
     return policy
 
 
+def _any_dataset(inputs) -> bool:
+    """True when an input is Parquet (file, directory, glob or URL): then the
+    run streams; CSV/JSON alone are read whole, as they always were."""
+    from ..io._parquet import is_parquet_dataset
+
+    return any(str(x) != "-" and is_parquet_dataset(str(x)) for x in inputs)
+
+
 def _detect_streamed(args, zones, columns, engine):
     """Episodes through the streaming engine (or Dask), and the summary maker."""
     if engine == "dask":
@@ -159,6 +167,7 @@ def _detect_streamed(args, zones, columns, engine):
         parts.append("skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped")
         parts.append(f"{info.n_tracks} tracks")
         parts.append(f"{episodes.num_rows} episodes")
+        parts.append(f"{info.suspect_fixes} suspect fixes")
         parts.append(f"{seconds:.2f} s")
         return "skyfence: " + "; ".join(parts)
 

@@ -100,7 +100,7 @@ def _detect_bucket(parts: list, zones, max_gap: float, window_s: float):
 
 
 def detect_dask(inputs, zones, scheduler, *, max_gap: float = 60.0, columns=None, time_unit=None,
-                altitude_unit=None, batch_rows: int = 1_000_000, n_buckets: int | None = None,
+                altitude_unit=None, batch_rows: int = 500_000, n_buckets: int | None = None,
                 source: str | None = None, window_s: float | None = None):  # fmt: skip
     """Episodes of Parquet datasets, computed on a Dask cluster.
 

@@ -55,14 +55,14 @@ from .engine._kernel import detect_kernel
 from .engine._prepare import Prepared, _fill
 
 WINDOW_S = 300.0  # pieces: fixed UTC windows of 5 minutes
-FLUSH_ROWS = 1_000_000  # fixes gathered before the engine runs
-ENGINE_ROWS = 400_000  # fixes per engine call
+FLUSH_ROWS = 500_000  # fixes gathered before the engine runs
+ENGINE_ROWS = 250_000  # fixes per engine call
 
 _POOL = {
     "icao": np.uint32, "time": np.float64, "lat": np.float64, "lon": np.float64,
     "baro": np.float64, "geo": np.float64, "cs": np.int32, "tstart": np.float64,
-    "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64, "nic": np.float64,
-    "nacp": np.float64, "sil": np.float64, "flags": np.uint16,
+    "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64, "nic": np.float32,
+    "nacp": np.float32, "sil": np.float32, "flags": np.uint16,
 }  # fmt: skip
 _FRAG = {
     "gtid": np.int64, "zone": np.int64, "icao": np.uint32, "seq": np.int64, "cand": np.bool_,
@@ -242,8 +242,10 @@ class StreamDetector:
             "icao": icao, "time": time, "lat": tracks.lat, "lon": tracks.lon,
             "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
             "tstart": np.full(n, np.nan), "gtid": np.full(n, -1, np.int64), "cont": np.zeros(n, bool),
-            "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "nic": tracks.nic, "nacp": tracks.nacp,
-            "sil": tracks.sil, "flags": tracks.flags,
+            "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "flags": tracks.flags,
+            # quality indicators are small integers: exact in float32
+            "nic": tracks.nic.astype(np.float32), "nacp": tracks.nacp.astype(np.float32),
+            "sil": tracks.sil.astype(np.float32),
         }  # fmt: skip
         if keep is not None:
             rows = _take(rows, keep)
@@ -436,7 +438,8 @@ class StreamDetector:
         cols = dict(
             time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
             groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=np.full(len(rows), np.nan),
-            callsign=np.full(len(rows), -1, np.int32), nic=P["nic"][rows], nacp=P["nacp"][rows], sil=P["sil"][rows],
+            callsign=np.full(len(rows), -1, np.int32), nic=P["nic"][rows].astype(np.float64),
+            nacp=P["nacp"][rows].astype(np.float64), sil=P["sil"][rows].astype(np.float64),
             flags=P["flags"][rows],
         )  # fmt: skip
         tr = Tracks(icao24=P["icao"][rows], **cols)
@@ -687,7 +690,7 @@ def _progress(total: int | None):
                 desc="skyfence", dynamic_ncols=True)  # fmt: skip
 
 
-def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, batch_rows: int = 1_000_000):
+def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, batch_rows: int = 500_000):
     """``(total_rows or None, iterator of Tracks)`` over track inputs: Parquet
     files, directories (hive-partitioned), globs or URLs are streamed by
     batches; CSV/JSON files and ``-`` are read whole, as one batch each."""
@@ -717,7 +720,7 @@ def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, b
 
 
 def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_unit=None, altitude_unit=None,
-                  batch_rows: int = 1_000_000, flush_rows: int = FLUSH_ROWS, progress: bool = True,
+                  batch_rows: int = 500_000, flush_rows: int = FLUSH_ROWS, progress: bool = True,
                   source: str | None = None, window_s: float = WINDOW_S):  # fmt: skip
     """Episodes of track inputs read as a stream, in bounded memory.
 

@@ -35,8 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="local: stream on this machine (default); dask: on a Dask cluster (--scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler address for --engine dask, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--batch-rows", type=int, default=1_000_000, metavar="N",
-                   help="Parquet rows read at a time (default 1000000)")
+    p.add_argument("--batch-rows", type=int, default=500_000, metavar="N",
+                   help="Parquet rows read at a time (default 500000)")
 
 
 def parse_columns(items: list[str]) -> dict[str, str] | None:

@@ -134,7 +134,7 @@ def file_spec(schema, name: str, *, columns=None, time_unit=None, altitude_unit=
     return spec
 
 
-def iter_batches(files: list[str], fs=None, *, batch_rows: int = 1_000_000, columns=None, time_unit=None,
+def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, columns=None, time_unit=None,
                  altitude_unit=None, display=None):  # fmt: skip
     """Validated :class:`Tracks` batches from Parquet files, file after file,
     reading only the columns detection needs, one row group batch at a time.

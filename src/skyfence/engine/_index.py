@@ -226,10 +226,11 @@ def _clampi(v, hi):
 
 @numba.njit(cache=True)
 def cells_in_box(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
-    """Fill ``buf`` with the subcells meeting a box; return (count, buf).
+    """Fill ``buf`` with the subcells meeting a box; return their count.
 
     The one place that maps coordinates to cells: registration and queries
-    both go through it.  ``buf`` is grown when needed.
+    both go through it.  When the count exceeds ``len(buf)`` only the first
+    ``len(buf)`` are written: the caller grows ``buf`` and calls again.
     """
     txa = _clampi(int(math.floor((xmin - X0) / res)), NTX - 1)
     txb = _clampi(int(math.floor((xmax - X0) / res)), NTX - 1)
@@ -247,17 +248,13 @@ def cells_in_box(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
             sxb = _clampi(int(math.floor((xmax - cx0) / h)), n - 1)
             sya = _clampi(int(math.floor((ymin - cy0) / h)), n - 1)
             syb = _clampi(int(math.floor((ymax - cy0) / h)), n - 1)
-            need = m + (sxb - sxa + 1) * (syb - sya + 1)
-            if need > len(buf):
-                nb = np.empty(max(2 * len(buf), need), np.int64)
-                nb[:m] = buf[:m]
-                buf = nb
             base = top_off[k]
             for sy in range(sya, syb + 1):
                 for sx in range(sxa, sxb + 1):
-                    buf[m] = base + sy * n + sx
+                    if m < len(buf):
+                        buf[m] = base + sy * n + sx
                     m += 1
-    return m, buf
+    return m
 
 
 @numba.njit(cache=True)
@@ -305,10 +302,14 @@ def _register(ex0, ey0, ex1, ey1, top_off, top_n, res):
             py0 = ay + (by - ay) * f0
             px1 = ax + (bx - ax) * f1 if j + 1 < pieces else bx
             py1 = ay + (by - ay) * f1 if j + 1 < pieces else by
-            cnt, buf = cells_in_box(
-                min(px0, px1) - EPS, min(py0, py1) - EPS, max(px0, px1) + EPS, max(py0, py1) + EPS,
-                top_off, top_n, res, buf,
-            )  # fmt: skip
+            while True:
+                cnt = cells_in_box(
+                    min(px0, px1) - EPS, min(py0, py1) - EPS, max(px0, px1) + EPS, max(py0, py1) + EPS,
+                    top_off, top_n, res, buf,
+                )  # fmt: skip
+                if cnt <= len(buf):
+                    break
+                buf = np.empty(2 * cnt, np.int64)
             if m + cnt > cap:
                 cap = 2 * cap + cnt
                 nc = np.empty(cap, np.int64)

@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from ._borrow import borrow
+
 TOL_M = 10.0
 TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
 WINDOWS = (0.5, 2.0, 8.0, 32.0, 180.0)  # window half-heights, degrees of latitude
@@ -346,7 +348,11 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
     """Branch and bound on arc length along paths ``eps`` (see module docstring).
 
     Only the sampled points are projected, so long paths cost no more than
-    their samples."""
+    their samples.  The arrays passed on per sample are borrowed views (no
+    reference counting per call; the arguments outlive the call)."""
+    ptr, lon, lat, cum, eps, edges = borrow(ptr), borrow(lon), borrow(lat), borrow(cum), borrow(eps), borrow(edges)
+    fine = fine[:5] + (borrow(fine[5]), borrow(fine[6]), borrow(fine[7]))
+    coarse = coarse[:5] + (borrow(coarse[5]), borrow(coarse[6]), borrow(coarse[7]))
     frame = _frame(lon0, lat0)
     stack = np.empty((64, 4))
     for k in range(len(eps)):

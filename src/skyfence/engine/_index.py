@@ -257,16 +257,26 @@ def cells_in_box(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
     return m
 
 
-@numba.njit(cache=True)
-def cell_of(x, y, top_off, top_n, res):
+@numba.njit(cache=True, inline="always")
+def cell_box(x, y, top_off, top_n, res):
+    """The subcell holding (x, y), and its box ``(x0, y0, size)`` (approximate:
+    for a test that a later point is well inside the same subcell)."""
     tx = _clampi(int(math.floor((x - X0) / res)), NTX - 1)
     ty = _clampi(int(math.floor((y - Y0) / res)), NTY - 1)
     k = ty * NTX + tx
     n = top_n[k]
     h = res / n
-    sx = _clampi(int(math.floor((x - (X0 + tx * res)) / h)), n - 1)
-    sy = _clampi(int(math.floor((y - (Y0 + ty * res)) / h)), n - 1)
-    return top_off[k] + sy * n + sx
+    cx0 = X0 + tx * res
+    cy0 = Y0 + ty * res
+    sx = _clampi(int(math.floor((x - cx0) / h)), n - 1)
+    sy = _clampi(int(math.floor((y - cy0) / h)), n - 1)
+    return top_off[k] + sy * n + sx, cx0 + sx * h, cy0 + sy * h, h
+
+
+@numba.njit(cache=True)
+def cell_of(x, y, top_off, top_n, res):
+    """The subcell holding (x, y)."""
+    return cell_box(x, y, top_off, top_n, res)[0]
 
 
 @numba.njit(cache=True)

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from ._borrow import alive, borrow, borrow_grid
-from ._index import BARO, EPS, OPEN, RES, cell_of, cells_in_box
+from ._index import BARO, EPS, OPEN, RES, cell_box, cell_of, cells_in_box
 
 
 
@@ -49,54 +49,78 @@ def _cross_u(px, py, qx, qy, ax, ay, bx, by):
     return min(max(u, 0.0), 1.0)
 
 
+@numba.njit(cache=True, inline="always")
+def _crosses(px, py, qx, qy, ax, ay, bx, by):
+    """``_cross_u(...) >= 0`` without the parameter and without branches
+    (the same four orientation tests, so always the same answer)."""
+    sa = (qx - px) * (ay - py) - (qy - py) * (ax - px) > 0.0
+    sb = (qx - px) * (by - py) - (qy - py) * (bx - px) > 0.0
+    op = (bx - ax) * (py - ay) - (by - ay) * (px - ax) > 0.0
+    oq = (bx - ax) * (qy - ay) - (by - ay) * (qx - ax) > 0.0
+    return (sa != sb) & (op != oq)
+
+
 @numba.njit(cache=True)
 def zones_at(x, y, g, out):
     """Zones containing point (x, y) into ``out``; return their count."""
+    top_off, top_n = g[0], g[1]
+    return zones_in_cell(x, y, cell_of(x, y, top_off, top_n, RES), g, out)
+
+
+@numba.njit(cache=True)
+def zones_in_cell(x, y, c, g, out):
+    """:func:`zones_at` for a point known to be in subcell ``c``."""
     top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
-    c = cell_of(x, y, top_off, top_n, RES)
     m = 0
+    rx, ry = refx[c], refy[c]
     for j in range(ent_ptr[c], ent_ptr[c + 1]):
         st = ent_state[j]
-        if st == 2:
-            inside = True
-        else:
-            inside = st == 1
-            rx, ry = refx[c], refy[c]
+        inside = st != 0  # full (2), or partial with the reference point inside (1)
+        if st != 2:
             for q in range(ent_e0[j], ent_e1[j]):
                 e = cell_edges[q]
-                if _cross_u(rx, ry, x, y, ex0[e], ey0[e], ex1[e], ey1[e]) >= 0.0:
-                    inside = not inside
+                inside ^= _crosses(rx, ry, x, y, ex0[e], ey0[e], ex1[e], ey1[e])
         if inside and m < len(out):
             out[m] = ent_zone[j]
             m += 1
     return m
 
 
+# a point this far (degrees) inside the box of the last edge-free subcell is
+# in that subcell: far above the rounding of the box and of cell_of
+_INNER = 1e-9
+
+
 @numba.njit(cache=True, nogil=True)
 def classify(lon, lat, g, result):
     """First zone containing each point (-1 for none) into ``result``.
 
-    Consecutive points in the same cell without partial entries reuse the
-    previous answer: on tracks in time order most fixes take that path.
+    While points stay well inside one edge-free subcell they reuse its answer
+    after four comparisons (no cell lookup): on tracks in time order most
+    fixes take that path.
     """
     g = borrow_grid(g)
+    lon, lat, result = borrow(lon), borrow(lat), borrow(result)
     top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
-    buf = np.empty(_max_overlap(ent_ptr), np.int32)
-    last_cell = -1
+    buf_own = np.empty(_max_overlap(ent_ptr), np.int32)
+    buf = borrow(buf_own)
+    bx0, by0, bx1, by1 = np.inf, np.inf, -np.inf, -np.inf  # inner box of the last edge-free subcell
     last = -1
     for i in range(len(lon)):
-        c = cell_of(lon[i], lat[i], top_off, top_n, RES)
-        if c == last_cell:
+        x, y = lon[i], lat[i]
+        if bx0 < x < bx1 and by0 < y < by1:
             result[i] = last
             continue
+        c, cx, cy, h = cell_box(x, y, top_off, top_n, RES)
         if cell_pure[c]:
-            last_cell = c
             last = ent_zone[ent_ptr[c]] if ent_ptr[c + 1] > ent_ptr[c] else -1
+            bx0, by0, bx1, by1 = cx + _INNER, cy + _INNER, cx + h - _INNER, cy + h - _INNER
             result[i] = last
             continue
-        last_cell = -1
-        m = zones_at(lon[i], lat[i], g, buf)
+        bx0, by0, bx1, by1 = np.inf, np.inf, -np.inf, -np.inf
+        m = zones_in_cell(x, y, c, g, buf)
         result[i] = buf[0] if m > 0 else -1
+    alive(buf_own)
 
 
 @numba.njit(cache=True)

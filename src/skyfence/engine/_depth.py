@@ -78,18 +78,55 @@ def project(lon, lat, lon0, lat0):
 PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
 
 
-def _split_long(edges):
-    """Edges (straight in lon/lat) cut into pieces of at most ``PIECE_DEG``,
-    so that each piece stays straight in the projection to within a metre."""
-    a0, b0, a1, b1 = edges
-    n = np.maximum(1, np.ceil(np.maximum(np.abs(a1 - a0), np.abs(b1 - b0)) / PIECE_DEG)).astype(np.int64)
-    if (n == 1).all():
-        return a0, b0, a1, b1
-    k = np.repeat(np.arange(len(n)), n)
-    j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    f0, f1 = j / n[k], (j + 1) / n[k]
-    return (a0[k] + f0 * (a1[k] - a0[k]), b0[k] + f0 * (b1[k] - b0[k]),
-            a0[k] + f1 * (a1[k] - a0[k]), b0[k] + f1 * (b1[k] - b0[k]))  # fmt: skip
+@numba.njit(cache=True, nogil=True)
+def _window_edges(ex0, ey0, ex1, ey1, cx, cy, w, wlon, piece):
+    """The edges meeting the box ``cx ± wlon``, ``cy ± w`` (also shifted by
+    ±360 where the box crosses the antimeridian), cut into pieces of at most
+    ``piece`` degrees (so that each stays straight in the projection to
+    within a metre) and projected on (cx, cy): a (4, m) array of
+    ``x0, y0, x1, y1``.  One pass over the zone's edges, no temporaries; each
+    vertex projected once where consecutive edges share it."""
+    ex0, ey0, ex1, ey1 = borrow(ex0), borrow(ey0), borrow(ex1), borrow(ey1)
+    frame = _frame(cx, cy)
+    out = np.empty((4, 0))
+    for pass_ in range(2):
+        m = 0
+        for si in range(3):
+            shift = (0.0, 360.0, -360.0)[si]
+            if (si == 1 and cx + wlon < 180.0) or (si == 2 and cx - wlon > -180.0):
+                continue  # no edge can meet the box with this shift
+            px, py, qx, qy = np.nan, np.nan, np.nan, np.nan  # last vertex projected: lon/lat, x/y
+            for e in range(len(ex0)):
+                a0, a1 = ex0[e] + shift, ex1[e] + shift
+                b0, b1 = ey0[e], ey1[e]
+                if not (max(a0, a1) >= cx - wlon and min(a0, a1) <= cx + wlon
+                        and max(b0, b1) >= cy - w and min(b0, b1) <= cy + w):  # fmt: skip
+                    continue
+                n = max(1, int(math.ceil(max(abs(a1 - a0), abs(b1 - b0)) / piece)))
+                if pass_ == 0:
+                    m += n
+                    continue
+                if a0 == px and b0 == py:
+                    xa, ya = qx, qy
+                else:
+                    xa, ya = _project1(a0, b0, frame)
+                for j in range(n):
+                    if j + 1 == n:
+                        la, lb = a1, b1
+                    else:
+                        f = (j + 1) / n
+                        la, lb = a0 + f * (a1 - a0), b0 + f * (b1 - b0)
+                    xb, yb = _project1(la, lb, frame)
+                    out[0, m], out[1, m], out[2, m], out[3, m] = xa, ya, xb, yb
+                    xa, ya = xb, yb
+                    m += 1
+                px, py, qx, qy = a1, b1, xa, ya
+        if pass_ == 0:
+            out = np.empty((4, m))
+    return out
+
+
+PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
 
 
 class Window:
@@ -98,22 +135,10 @@ class Window:
     def __init__(self, ex0, ey0, ex1, ey1, cx, cy, w):
         self.cx, self.cy, self.w = cx, cy, w
         self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
-        sel = []
-        for shift in (0.0, 360.0, -360.0):
-            x0, x1 = ex0 + shift, ex1 + shift
-            m = (
-                (np.maximum(x0, x1) >= cx - self.wlon) & (np.minimum(x0, x1) <= cx + self.wlon)
-                & (np.maximum(ey0, ey1) >= cy - w) & (np.minimum(ey0, ey1) <= cy + w)
-            )  # fmt: skip
-            if m.any():
-                sel.append((x0[m], ey0[m], x1[m], ey1[m]))
-        self.empty = not sel
+        self.edges = _window_edges(ex0, ey0, ex1, ey1, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
+        self.empty = self.edges.shape[1] == 0
         if self.empty:
             return
-        a0, b0, a1, b1 = _split_long((np.concatenate(c) for c in zip(*sel)))
-        xa, ya = project(a0, b0, cx, cy)
-        xb, yb = project(a1, b1, cx, cy)
-        self.edges = np.ascontiguousarray(np.stack([xa, ya, xb, yb]), dtype=np.float64)
         self.fine = _build_grid(self.edges, 1)
         self.coarse = _build_grid(self.edges, 8)
 

@@ -277,19 +277,21 @@ def _empty_rings(ptr, nx, ny):
 
 
 @numba.njit(cache=True, inline="always")
-def _seg_dist(px, py, ax, ay, bx, by):
+def _seg_dist2(px, py, ax, ay, bx, by):
+    """Squared distance from a point to a segment."""
     dx, dy = bx - ax, by - ay
     l2 = dx * dx + dy * dy
     t = 0.0 if l2 == 0.0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / l2))
     qx, qy = ax + t * dx - px, ay + t * dy - py
-    return math.sqrt(qx * qx + qy * qy)
+    return qx * qx + qy * qy
 
 
 @numba.njit(cache=True, inline="always")
-def _box_dist(px, py, x0, y0, x1, y1):
+def _box_dist2(px, py, x0, y0, x1, y1):
+    """Squared distance from a point to a box."""
     dx = max(x0 - px, 0.0, px - x1)
     dy = max(y0 - py, 0.0, py - y1)
-    return math.sqrt(dx * dx + dy * dy)
+    return dx * dx + dy * dy
 
 
 @numba.njit(cache=True)
@@ -310,7 +312,8 @@ def _nearest2(px, py, edges, fine, coarse):
 @numba.njit(cache=True)
 def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
     """Distance from (px, py) to the nearest edge: ring search on the grid,
-    starting at the first ring that holds an edge (``skip``)."""
+    starting at the first ring that holds an edge (``skip``); squared
+    distances inside (one square root at the end, same result)."""
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
     best = np.inf
@@ -323,12 +326,12 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
             i = ci - r
             while i <= ci + r:
                 c = j * nx + i
-                if 0 <= i < nx and ptr[c + 1] > ptr[c] and _box_dist(
+                if 0 <= i < nx and ptr[c + 1] > ptr[c] and _box_dist2(
                     px, py, xmin + i * cell, ymin + j * cell, xmin + (i + 1) * cell, ymin + (j + 1) * cell
                 ) < best:
                     for q in range(ptr[c], ptr[c + 1]):
                         e = ids[q]
-                        d = _seg_dist(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
+                        d = _seg_dist2(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
                         if d < best:
                             best = d
                 i += step if step > 0 else 1
@@ -341,16 +344,16 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
         gy1 = ymin + ny * cell
         inner = np.inf
         if bx0 > xmin:
-            inner = min(inner, _box_dist(px, py, xmin, ymin, bx0, gy1))
+            inner = min(inner, _box_dist2(px, py, xmin, ymin, bx0, gy1))
         if bx1 < gx1:
-            inner = min(inner, _box_dist(px, py, bx1, ymin, gx1, gy1))
+            inner = min(inner, _box_dist2(px, py, bx1, ymin, gx1, gy1))
         if by0 > ymin:
-            inner = min(inner, _box_dist(px, py, xmin, ymin, gx1, by0))
+            inner = min(inner, _box_dist2(px, py, xmin, ymin, gx1, by0))
         if by1 < gy1:
-            inner = min(inner, _box_dist(px, py, xmin, by1, gx1, gy1))
+            inner = min(inner, _box_dist2(px, py, xmin, by1, gx1, gy1))
         if best <= inner:
             break
-    return best
+    return math.sqrt(best)
 
 
 @numba.njit(cache=True, inline="always")

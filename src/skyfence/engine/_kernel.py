@@ -67,7 +67,7 @@ def zones_at(x, y, g, out):
     return zones_in_cell(x, y, cell_of(x, y, top_off, top_n, RES), g, out)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def zones_in_cell(x, y, c, g, out):
     """:func:`zones_at` for a point known to be in subcell ``c``."""
     top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
@@ -138,7 +138,7 @@ def classify(lon, lat, g, result):
         result[i] = first_zone_in_cell(x, y, c, g)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _vertical(z, f0, f1, m0, m1, zlo, zup, zlo_kind, zup_kind):
     """Sub-interval [v0, v1] of [0, 1] within zone z's band; v0 > v1 if none."""
     v0, v1 = 0.0, 1.0
@@ -183,7 +183,7 @@ def _grown_rows(a, n, m):
     return b
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _sweep_piece(px, py, qx, qy, from_start, g, zbuf, cbuf_e, cbuf_z, cbuf_u, cellbuf):
     """Lateral state of one straight piece p->q.
 
@@ -248,7 +248,7 @@ def _sweep_piece(px, py, qx, qy, from_start, g, zbuf, cbuf_e, cbuf_z, cbuf_u, ce
     return nz, nc, ncell
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _lateral_intervals(nz, zbuf, nc, cbuf_z, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv_e, n_iv):
     """Append the inside intervals (segment parameter) of one piece; return
     the new count.  The caller makes room for ``nz + 2 * nc + 1`` more.
@@ -303,7 +303,7 @@ def _zone_intervals(z, known, c0, c1, cbuf_u, from_start, ta, tb, iv_z, iv_s, iv
     return n_iv
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _same_pure_cells(x0, y0, x1, y1, c0, g, cellbuf):
     """True when every cell the segment's box meets is edge-free and lists
     the same zones as ``c0`` (so nothing is crossed between them)."""

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -43,7 +44,7 @@ import shapely
 
 from ..zones._model import Zone
 
-FORMAT = 3
+FORMAT = 4
 RES = 1.0
 X0, Y0 = -180.0, -90.0
 NTX, NTY = 360, 180
@@ -372,21 +373,29 @@ def load_or_build(zones: list[Zone]) -> ZoneIndex:
 
 
 def _load_or_build(zones: list[Zone]) -> ZoneIndex:
+    """One ``.npy`` file per array in a folder named by the zones' key, mapped
+    copy-on-write: opening costs nothing and a job reads only the pages of the
+    cells its tracks touch (the world index is ~180 MB)."""
     if not zones:
         return build_index(zones)
-    path = cache_dir() / f"index-{zones_key(zones)}.npz"
-    if path.exists():
+    path = cache_dir() / f"index-{zones_key(zones)}"
+    if path.is_dir():
         try:
-            with np.load(path) as data:
-                return ZoneIndex(**{f.name: data[f.name] for f in fields(ZoneIndex)})
-        except (OSError, KeyError, ValueError):
-            pass  # corrupt or stale: rebuild below
+            return ZoneIndex(**{f.name: np.asarray(np.load(path / f"{f.name}.npy", mmap_mode="c"))
+                                for f in fields(ZoneIndex)})  # fmt: skip
+        except (OSError, ValueError):
+            shutil.rmtree(path, ignore_errors=True)  # corrupt: rebuilt below
     index = build_index(zones)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, **{f.name: getattr(index, f.name) for f in fields(ZoneIndex)})
-        os.replace(tmp, path)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.mkdir(exist_ok=True)
+        for f in fields(ZoneIndex):
+            np.save(tmp / f"{f.name}.npy", getattr(index, f.name))
+        try:
+            os.rename(tmp, path)  # atomic; another process may have won the race
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
     except OSError:
         pass  # a read-only home only costs the rebuild next time
     return index

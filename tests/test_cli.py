@@ -35,7 +35,8 @@ SCENARIO = HERE.parent / "src" / "skyfence" / "data" / "scenarios" / "yayladagi-
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SUMMARY = re.compile(
     r"^skyfence: (?P<fixes>\d+) fixes read; (?P<skipped>none skipped|skipped: [^;]+); "
-    r"(?P<tracks>\d+) tracks; (?P<episodes>\d+) episodes; (?P<seconds>\d+\.\d\d) s$"
+    r"(?P<tracks>\d+) tracks; (?P<episodes>\d+) episodes; (?:(?P<suspect>\d+) suspect fixes; )?"
+    r"(?P<seconds>\d+\.\d\d) s$"
 )
 FIELDS = (
     "icao24", "callsign", "zone", "zone_name", "zone_kind", "entry_time", "exit_time",
@@ -189,8 +190,11 @@ def test_demo_follows_the_scenario_file(tmp_path):
         return rec
 
     before, after = lead(base), lead(mod)
-    # 4.46 km across the salient at 430 kt instead of 510 kt: about 20.2 s instead of 17.0 s
-    assert after["duration_s"] - before["duration_s"] > 2.0, (before["duration_s"], after["duration_s"])
+    # at 430 kt the lead turns tighter onto its crossing leg (after one orbit that ends
+    # where it began at any speed) and crosses the salient 1.7 km further south, where it
+    # is narrower: 3.3 km inside in about 15.1 s instead of 4.5 km in 17.0 s
+    assert before["duration_s"] - after["duration_s"] > 1.0, (before["duration_s"], after["duration_s"])
+    assert before["entry_lat"] - after["entry_lat"] > 0.01
     assert after["entry_time"] != before["entry_time"]
     assert all("RECONSTRUCTION" in r["source"] for r in read_jsonl(mod))
     # the wingman was not touched

@@ -13,7 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputError, OutputError, SkyfenceError, TrackFormatError, ZoneFormatError
+from ._errors import ConfigError, InputError, OutputError, PolicyError, SkyfenceError, TrackFormatError, ZoneFormatError
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,8 @@ __all__ = [
     "InputError",
     "Limit",
     "OutputError",
+    "Policy",
+    "PolicyError",
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
@@ -30,23 +32,43 @@ __all__ = [
     "__version__",
     "classify",
     "detect",
+    "predict_entries",
+    "identify",
+    "integrity_flags",
+    "judge",
+    "read_policy",
     "read_tracks",
+    "read_watchlist",
     "read_zones",
+    "synth",
 ]
 
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
+    "integrity_flags": "._integrity",
+    "predict_entries": "._predict",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
     "Zone": ".zones._model",
     "Limit": ".zones._model",
+    "read_policy": ".policy",
+    "judge": ".policy",
+    "Policy": ".policy",
+    "identify": ".identity",
+    "read_watchlist": ".identity",
+    "synth": "._synth",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
+    from ._integrity import integrity_flags
+    from ._predict import predict_entries
+    from ._synth import synth
     from ._tracks import Tracks
+    from .identity import identify, read_watchlist
+    from .policy import Policy, judge, read_policy
     from .io import read_tracks
     from .zones import read_zones
     from .zones._model import Limit, Zone

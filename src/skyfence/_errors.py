@@ -5,7 +5,8 @@
     SkyfenceError                 base of everything skyfence raises on purpose
     ├── InputError                a user-supplied file or stream is unusable
     │   ├── TrackFormatError      tracks: unknown format, bad column, bad value
-    │   └── ZoneFormatError       zones: unknown format, broken polygon, bad limit
+    │   ├── ZoneFormatError       zones: unknown format, broken polygon, bad limit
+    │   └── PolicyError           policy file: unknown key, bad pattern, bad window, no such zone
     ├── OutputError               an output cannot be written
     └── ConfigError               bad command-line option or argument combination
 
@@ -72,6 +73,10 @@ class TrackFormatError(InputError):
 
 class ZoneFormatError(InputError):
     """A zone file is unreadable, of unknown format, or holds a bad zone."""
+
+
+class PolicyError(InputError):
+    """A policy file is unreadable or says something that cannot be applied."""
 
 
 class OutputError(SkyfenceError):

@@ -21,6 +21,8 @@ Scenario file
     fix_interval_s = 4.0        # default for every aircraft (required here or per aircraft)
     noise_m = 0.0               # default position noise, 1-sigma metres per axis
     seed = 2015                 # seed of that noise (default 0)
+    policy = "x-policy.toml"    # optional: the policy ``skyfence demo`` judges the episodes
+                                # under (next to this file, else a shipped one of that name)
 
     [[incident]]                # any number, for reports
     label = "..."
@@ -182,6 +184,18 @@ class Scenario:
     aircraft: tuple[Aircraft, ...]
     seed: int = 0
     path: str = ""
+    policy: str = ""  # the policy file the demo judges this scenario under, as written
+
+    def policy_path(self) -> Path | None:
+        """The scenario's policy file: ``policy`` relative to the scenario file,
+        else a shipped file of that name; None when the scenario names none."""
+        if not self.policy:
+            return None
+        for folder in (Path(self.path).parent, Path(str(resources.files("skyfence").joinpath(*_PACKAGE_DIR)))):
+            if (folder / self.policy).is_file():
+                return folder / self.policy
+        raise InputError(f"policy file {self.policy!r} found neither next to the scenario nor among the shipped ones",
+                         source=self.path, field="scenario.policy")
 
     @property
     def source_label(self) -> str:
@@ -564,12 +578,13 @@ class _Reader:
     def scenario(self, doc: dict, name: str) -> Scenario:
         self.only(doc, {"scenario", "incident", "aircraft"}, "")
         head = self.table(doc, "scenario", "scenario",
-                          {"name", "title", "description", "reading", "fix_interval_s", "noise_m", "seed"})
+                          {"name", "title", "description", "reading", "fix_interval_s", "noise_m", "seed", "policy"})
         assert head is not None
         name = self.str_(head, "name", "scenario", default=name)
         title = self.str_(head, "title", "scenario")
         description = self.str_(head, "description", "scenario")
         reading = self.str_(head, "reading", "scenario")
+        policy = self.str_(head, "policy", "scenario", required=False) or ""
         interval = self.num(head, "fix_interval_s", "scenario", required=False, lo=0.0, lo_open=True, hi=3600)
         noise = self.num(head, "noise_m", "scenario", default=0.0, lo=0.0, hi=10000)
         seed = head.get("seed", 0)
@@ -613,7 +628,8 @@ class _Reader:
                 published=pub,
             ))
         return Scenario(name=name, title=title, description=description, reading=reading,
-                        incidents=tuple(incidents), aircraft=tuple(aircraft), seed=seed, path=self.source)
+                        incidents=tuple(incidents), aircraft=tuple(aircraft), seed=seed, path=self.source,
+                        policy=policy)
 
     def aircraft(self, a: dict, path: str, interval: float | None, noise: float) -> Aircraft:
         self.only(a, {"icao24", "callsign", "type", "role", "start", "position", "heading_deg", "speed_kt",

@@ -12,6 +12,12 @@ Conventions
 - ``alt_geo_ft``: geometric (GNSS) altitude in feet, NaN where unknown.
 - ``groundspeed_kt``, ``track_deg``, ``vertical_rate_fpm``: NaN where unknown.
 - ``callsign``: int32 codes into ``callsigns`` (a tuple of str), -1 = none.
+- ``nic``, ``nacp``, ``sil``: ADS-B quality indicators (Navigation Integrity
+  Category, Navigation Accuracy Category for Position, Source Integrity
+  Level) where the data has them, NaN where unknown.
+- ``flags``: uint16 integrity flags a reader saw in the raw data (bits of
+  :mod:`skyfence._integrity`, e.g. out-of-order timestamps), 0 = none.  Not a
+  mappable file column.
 
 Readers return rows in file order; :func:`prepare` sorts and splits them into
 tracks for the engine.
@@ -32,8 +38,12 @@ FLOAT_COLUMNS = (
     "groundspeed_kt",
     "track_deg",
     "vertical_rate_fpm",
+    "nic",
+    "nacp",
+    "sil",
 )
 COLUMNS = ("icao24", "callsign") + FLOAT_COLUMNS
+QUALITY_COLUMNS = ("nic", "nacp", "sil")  # optional: NaN where the data has none
 
 
 @dataclass
@@ -79,14 +89,22 @@ class Tracks:
     callsigns: tuple[str, ...] = ()
     source: str = ""
     stats: ReadStats = field(default_factory=ReadStats)
+    nic: np.ndarray | None = None
+    nacp: np.ndarray | None = None
+    sil: np.ndarray | None = None
+    flags: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.time)
         self.icao24 = np.asarray(self.icao24, dtype=np.uint32)
         self.callsign = np.asarray(self.callsign, dtype=np.int32)
+        for name in QUALITY_COLUMNS:
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(n, np.nan))
+        self.flags = np.zeros(n, np.uint16) if self.flags is None else np.asarray(self.flags, dtype=np.uint16)
         for name in FLOAT_COLUMNS:
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
-        for name in COLUMNS:
+        for name in COLUMNS + ("flags",):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"column {name} has {len(getattr(self, name))} rows, expected {n}")
 
@@ -107,6 +125,10 @@ class Tracks:
         track_deg: np.ndarray | None = None,
         vertical_rate_fpm: np.ndarray | None = None,
         callsign: np.ndarray | None = None,
+        nic: np.ndarray | None = None,
+        nacp: np.ndarray | None = None,
+        sil: np.ndarray | None = None,
+        flags: np.ndarray | None = None,
         callsigns: tuple[str, ...] = (),
         source: str = "",
         stats: ReadStats | None = None,
@@ -125,6 +147,10 @@ class Tracks:
             track_deg=nan() if track_deg is None else track_deg,
             vertical_rate_fpm=nan() if vertical_rate_fpm is None else vertical_rate_fpm,
             callsign=np.full(n, -1, np.int32) if callsign is None else callsign,
+            nic=nic,
+            nacp=nacp,
+            sil=sil,
+            flags=flags,
             callsigns=tuple(callsigns),
             source=source,
             stats=stats if stats is not None else ReadStats(rows_read=n),
@@ -133,7 +159,7 @@ class Tracks:
     def take(self, index: np.ndarray) -> "Tracks":
         """Rows selected by an integer or boolean index, same callsign table."""
         return Tracks(
-            **{name: getattr(self, name)[index] for name in COLUMNS},
+            **{name: getattr(self, name)[index] for name in COLUMNS + ("flags",)},
             callsigns=self.callsigns,
             source=self.source,
             stats=self.stats,
@@ -153,7 +179,7 @@ class Tracks:
             remap = np.array([names.setdefault(c, len(names)) for c in p.callsigns] + [-1], np.int32)
             codes.append(remap[p.callsign])  # code -1 indexes the trailing -1
             stats.merge(p.stats)
-        cols = {name: np.concatenate([getattr(p, name) for p in parts]) for name in COLUMNS if name != "callsign"}
+        cols = {name: np.concatenate([getattr(p, name) for p in parts]) for name in COLUMNS + ("flags",) if name != "callsign"}
         return Tracks(
             **cols,
             callsign=np.concatenate(codes),

@@ -1,4 +1,4 @@
-"""Command line: ``skyfence detect|demo``.
+"""Command line: ``skyfence detect|warn|demo|identify|synth``.
 
 ``main(argv) -> int``; each subcommand lives in its own module with
 ``add_arguments(parser)`` and ``run(args) -> int`` and is imported only when
@@ -14,7 +14,10 @@ from importlib import import_module
 
 COMMANDS = {
     "detect": ("._detect", "find every episode of every aircraft inside every zone"),
+    "warn": ("._warn", "warn before aircraft enter zones: predicted entries and near misses"),
     "demo": ("._demo", "reconstruct the 2015 Yayladagi incidents and detect them"),
+    "identify": ("._identify", "state of registry and military/state/civil identity of aircraft"),
+    "synth": ("._synth", "write synthetic global traffic as OpenSky state vectors (partitioned Parquet)"),
 }
 
 

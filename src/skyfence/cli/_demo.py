@@ -19,6 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zone", default="TUR", help="the state whose airspace is checked (default TUR)")
     p.add_argument("--format", choices=("jsonl", "csv", "geojson", "parquet"), help="also write all episodes")
     p.add_argument("-o", "--output", metavar="PATH", help="where --format writes (default stdout)")
+    p.add_argument("--policy", metavar="FILE",
+                   help="policy to judge the episodes under (default: the scenario's shipped policy, "
+                        "([scenario] policy, e.g. yayladagi-2015-policy.toml); 'none' for plain episodes)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +35,15 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     tracks = scenario.tracks()
     zones = read_zones(f"world:{args.zone}")
-    episodes = detect(tracks, zones, paths=args.format == "geojson")
+    policy = _policy(args, scenario)
+    rings = policy.rings(zones) if policy else []
+    episodes = detect(tracks, zones + rings, paths=args.format == "geojson")
+    judged = None
+    if policy:
+        from .. import judge
+
+        judged = judge(episodes, policy, zones=zones, tracks=tracks)
+        episodes = judged.episodes
     out = sys.stderr if args.format and args.output in (None, "-") else sys.stdout
     say = lambda s="": print(s, file=out)  # noqa: E731
     say(f"=== {scenario.source_label} ===")
@@ -58,9 +69,47 @@ def run(args: argparse.Namespace) -> int:
                 f"{r['duration_s']:.1f} s, depth {r['max_depth_m'] / 1000:.2f} km, "
                 f"{r['path_length_m'] / 1000:.2f} km flown inside at "
                 f"{r['min_alt_ft']:.0f}-{r['max_alt_ft']:.0f} ft, {r['n_fixes_inside']} fixes inside")
+            if judged is not None:
+                _say_verdict(say, r, judged)
     say()
+    if judged is not None:
+        say(f"Policy: {policy.name} ({policy.path}).")
     say(f"{breaches.num_rows} breaches of {zones[0].id} in this reconstruction. "
         "Depth = largest geodesic distance from the nearest point of the border reached inside.")
     if args.format:
         write(episodes, args.format, args.output)
     return 0
+
+
+def _policy(args, scenario):
+    """The policy given, or the one the scenario names (``[scenario] policy``)."""
+    from ..policy import read_policy
+
+    if args.policy and args.policy.lower() == "none":
+        return None
+    path = args.policy or scenario.policy_path()
+    return read_policy(path) if path else None
+
+
+def _say_verdict(say, r: dict, judged) -> None:
+    """Verdict, severity and the warnings raised before this breach (same aircraft, same incident)."""
+    from .._output import iso
+
+    say(f"  verdict: {r['verdict']}, severity {r['severity'] or '-'} ({r['severity_rule'] or '-'}); "
+        f"rule: {r['rule']}; identity: {r['registry_state'] or '?'} {r['category']} ({r['identity_source']}); "
+        f"incident {r['incident_id'] or '-'}")
+    inc = [i for i in judged.incidents.to_pylist() if i["incident_id"] == r["incident_id"]]
+    if not inc or not inc[0]["n_warnings"]:
+        return
+    entry = r["entry_time"]
+    first = inc[0]["first_warning"]
+    warns = [w for w in judged.warnings.to_pylist()
+             if w["icao24"] == r["icao24"] and first <= w["time"] < entry]  # fmt: skip
+    span = (warns[-1]["time"] - warns[0]["time"]).total_seconds()
+    lead = (entry - warns[0]["time"]).total_seconds()
+    say(f"  warned {len(warns)} times within {span / 60:.1f} min ({lead / 60:.1f} min before the entry), "
+        f"in ring {warns[0]['ring']}:")
+    for w in warns:
+        t = iso(int(w["time"].timestamp() * 1e6))
+        say(f"    warning {w['seq']:2d} at {t}  {w['lat']:.4f} N {w['lon']:.4f} E  "
+            f"{w['alt_ft']:.0f} ft  ({(entry - w['time']).total_seconds():5.1f} s before entry)")

@@ -20,10 +20,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="split a track where fixes are more than S seconds apart (default 60)")
     p.add_argument("--column", action="append", default=[], metavar="NAME=COLUMN",
                    help="map a skyfence column (icao24, time, lat, lon, alt_baro_ft, alt_geo_ft, "
-                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign) to a file column")
+                        "groundspeed_kt, track_deg, vertical_rate_fpm, callsign, nic, nacp, sil) to a file column")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "iso"), help="unit of a mapped time column")
     p.add_argument("--altitude-unit", choices=("ft", "m"), help="unit of mapped altitude columns")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    p.add_argument("--policy", metavar="FILE",
+                   help="judge every episode under this policy file (TOML): adds verdict, severity, rule, "
+                        "identity and incident columns, and the episodes of its warning rings")
+    p.add_argument("--incidents", metavar="PATH", help="with --policy: write the incidents here (format from "
+                   "the extension .jsonl .csv .geojson .parquet, else --format, else jsonl)")
+    p.add_argument("--warnings", metavar="PATH", help="with --policy: write every repeated ring warning here")
 
 
 def parse_columns(items: list[str]) -> dict[str, str] | None:
@@ -49,20 +55,51 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--max-gap must be positive")
     columns = parse_columns(args.column)
     check_writable(args.output)
+    policy = _read_policy(args)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
+    rings = policy.rings(zones) if policy else []
     parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
              for src in args.tracks]  # fmt: skip
     tracks = Tracks.concat(parts)
-    episodes, prep = detect_prepared(tracks, zones, max_gap=args.max_gap, paths=args.format == "geojson")
+    episodes, prep = detect_prepared(tracks, zones + rings, max_gap=args.max_gap, paths=args.format == "geojson")
+    judged = None
+    if policy:
+        from ..policy._cli import judge_and_write
+
+        judged = judge_and_write(episodes, policy, zones, tracks, args)
+        episodes = judged.episodes
     fmt = args.format
     if fmt is None and args.output is None and sys.stdout.isatty():
-        print(table_text(episodes))
+        if judged is not None:
+            from ..policy._cli import verdict_table
+
+            print(verdict_table(judged))
+        else:
+            print(table_text(episodes))
     else:
         write(episodes, fmt or "jsonl", args.output)
     if not args.quiet:
-        print(summary(tracks, prep, episodes, time.perf_counter() - t0), file=sys.stderr)
+        line = summary(tracks, prep, episodes, time.perf_counter() - t0)
+        if judged is not None:
+            from ..policy._cli import verdict_summary
+
+            line += verdict_summary(judged)
+        print(line, file=sys.stderr)
     return 0
+
+
+def _read_policy(args):
+    if not args.policy:
+        if args.incidents or args.warnings:
+            raise ConfigError("--incidents and --warnings need --policy")
+        return None
+    from ..policy import read_policy
+    from .._output import check_writable
+
+    check_writable(args.incidents)
+    check_writable(args.warnings)
+    return read_policy(args.policy)
 
 
 def _check_unique(zones) -> None:
@@ -84,5 +121,7 @@ def summary(tracks, prep, episodes, seconds: float) -> str:
     )
     parts.append(f"{len(prep.start) - 1} tracks")
     parts.append(f"{episodes.num_rows} episodes")
+    if prep.flags is not None:  # fixes with an integrity flag (see README, Data integrity)
+        parts.append(f"{int((prep.flags != 0).sum())} suspect fixes")
     parts.append(f"{seconds:.2f} s")
     return "skyfence: " + "; ".join(parts)

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 import pyarrow as pa
 
+from .._integrity import episode_flags, fix_flags, reasons
 from ..zones._model import Zone
 from ._depth import A_WGS84, E2_WGS84, depths
 from ._index import ZoneIndex
@@ -46,6 +47,8 @@ SCHEMA = pa.schema(
         ("upper_limit", pa.string()),
         ("track_start", pa.timestamp("us", tz="UTC")),
         ("source", pa.string()),
+        ("integrity", pa.string()),
+        ("integrity_reasons", pa.string()),
     ]
 )
 
@@ -169,12 +172,25 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
         "upper_limit": np.array([str(z.upper) for z in zones] + [""], dtype=object)[zone],
         "track_start": us(tr.time[prep.start[track]]),
         "source": np.full(ne, tr.source, dtype=object),
+        **_integrity_columns(prep, first, last, s0, limited[zone], n_threads),
     }
     table = pa.table({k: pa.array(v, type=SCHEMA.field(k).type) if not isinstance(v, pa.Array) else v
                       for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
     if paths:
         table = table.append_column("path", pa.array(path_list, pa.list_(pa.list_(pa.float64(), 3))))
     return table
+
+
+def _integrity_columns(prep: Prepared, first, last, s0, vertical, n_threads: int) -> dict:
+    """``integrity`` (ok/suspect) and ``integrity_reasons`` of each episode
+    (see :func:`skyfence._integrity.episode_flags` for the fixes that count)."""
+    if prep.flags is None:
+        prep.flags = fix_flags(prep.tracks, n_threads)
+    eflags = episode_flags(prep.flags, first, last, s0, vertical)
+    return {
+        "integrity": np.where(eflags != 0, "suspect", "ok").astype(object),
+        "integrity_reasons": reasons(eflags),
+    }
 
 
 def episode_paths(tr, first, last, elon, elat, xlon, xlat):

@@ -23,6 +23,8 @@ class Prepared:
     ``alt_fl``: barometric altitude (ft) for flight-level limits.
     ``alt_msl``: geometric altitude where known, else barometric, for MSL/AGL.
     ``geo_used``: bool per fix, True where ``alt_msl`` is geometric.
+    ``flags``: uint16 integrity flags per fix (:mod:`skyfence._integrity`),
+    set when the episodes are built.
     """
 
     tracks: Tracks
@@ -31,6 +33,7 @@ class Prepared:
     alt_msl: np.ndarray
     geo_used: np.ndarray
     duplicates: int
+    flags: np.ndarray | None = None
 
     @property
     def n_tracks(self) -> int:

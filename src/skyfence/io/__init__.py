@@ -9,6 +9,9 @@ content, never from the file name:
   ``altitude`` ft, ``geoaltitude`` ft, ``groundspeed`` kt, ``track`` deg,
   ``vertical_rate`` ft/min, ``callsign``) as an array of objects, JSON Lines,
   or an object of columns.
+- **readsb / tar1090 ``trace_full``** JSON (an object with ``icao`` and
+  ``trace``): one aircraft's points, with NIC, NACp and SIL from the detail
+  objects (see :mod:`._readsb`).
 - **Parquet** (``PAR1`` magic) and **CSV** (text with a delimited header):
   by column names,
 
@@ -51,7 +54,8 @@ def read_tracks(
     columns:
         For CSV/Parquet (and JSON) with other column names: skyfence column ->
         file column, for ``icao24, time, lat, lon, alt_baro_ft, alt_geo_ft,
-        groundspeed_kt, track_deg, vertical_rate_fpm, callsign``.  Unmapped
+        groundspeed_kt, track_deg, vertical_rate_fpm, callsign, nic, nacp,
+        sil``.  Unmapped
         skyfence columns are taken from a file column of the same name if any.
         Giving a mapping turns schema detection off.
     time_unit:
@@ -87,7 +91,10 @@ def read_tracks(
     options = dict(columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
     if kind == "json":
         from ._json import read_json
+        from ._readsb import is_trace, read_readsb
 
+        if is_trace(src):
+            return read_readsb(src, **options)
         return read_json(src, **options)
     if kind == "parquet":
         from ._parquet import read_parquet

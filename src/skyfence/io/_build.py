@@ -16,12 +16,17 @@ skip accounting:
   position and is skipped as ``"repeated position"``.
 
 Each row is counted once, under the first of these reasons that applies.
+
+Kept rows whose timestamp is out of order within their aircraft (as the file
+lists them) get the ``time-order`` integrity flag (see
+:func:`skyfence._integrity.input_order_flags`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._integrity import input_order_flags
 from .._tracks import ReadStats, Tracks
 from ._schema import NUMERIC_COLUMNS, Spec
 
@@ -91,8 +96,10 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context) -> Tracks:
     if not keep.all():
         rows = np.flatnonzero(keep)
         columns = {k: np.take(v, rows) for k, v in columns.items()}
+        groups = groups[rows] if groups is not None else None
     else:
         columns = {k: v if v.flags.writeable else v.copy() for k, v in columns.items()}
+    columns["flags"] = input_order_flags(columns["icao24"], columns["time"], groups)
     return Tracks.from_columns(**columns, callsigns=callsigns, source=ctx.src.name, stats=stats)
 
 

@@ -4,7 +4,8 @@ Known schemas (recognised from the column or key names, in this order):
 
 ``traffic`` -- traffic/OpenSky records (``timestamp`` ms or ISO, ``icao24``,
 ``latitude``, ``longitude``, ``altitude`` ft, ``geoaltitude`` ft,
-``groundspeed`` kt, ``track`` deg, ``vertical_rate`` ft/min, ``callsign``).
+``groundspeed`` kt, ``track`` deg, ``vertical_rate`` ft/min, ``callsign``;
+optional ``nic``, ``nacp``, ``sil``).
 
 ``opensky`` -- OpenSky state vectors (``time`` s, ``icao24``, ``lat``, ``lon``,
 ``baroaltitude``/``geoaltitude`` m, ``velocity`` m/s, ``heading`` deg,
@@ -32,7 +33,9 @@ TIME_UNITS = ("s", "ms", "us", "ns", "iso")
 ALTITUDE_UNITS = ("ft", "m")
 REQUIRED = ("icao24", "time", "lat", "lon")
 STRING_COLUMNS = ("icao24", "callsign")
-NUMERIC_COLUMNS = ("lat", "lon", "alt_baro_ft", "alt_geo_ft", "groundspeed_kt", "track_deg", "vertical_rate_fpm")
+NUMERIC_COLUMNS = (
+    "lat", "lon", "alt_baro_ft", "alt_geo_ft", "groundspeed_kt", "track_deg", "vertical_rate_fpm", "nic", "nacp", "sil",
+)  # fmt: skip
 ALTITUDE_COLUMNS = ("alt_baro_ft", "alt_geo_ft")
 
 
@@ -84,6 +87,9 @@ TRAFFIC = {
     "track_deg": "track",
     "vertical_rate_fpm": "vertical_rate",
     "callsign": "callsign",
+    "nic": "nic",  # ADS-B quality indicators, read when the records have them
+    "nacp": "nacp",
+    "sil": "sil",
 }
 OPENSKY = {
     "icao24": "icao24",

@@ -228,11 +228,23 @@ def _clampi(v, hi):
 
 @numba.njit(cache=True)
 def cells_in_box(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
+    """Fill ``buf`` (grown when needed) with the subcells meeting a box;
+    return (count, buf)."""
+    m = cells_into(xmin, ymin, xmax, ymax, top_off, top_n, res, buf)
+    if m > len(buf):
+        buf = np.empty(max(2 * len(buf), m), np.int64)
+        m = cells_into(xmin, ymin, xmax, ymax, top_off, top_n, res, buf)
+    return m, buf
+
+
+@numba.njit(cache=True)
+def cells_into(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
     """Fill ``buf`` with the subcells meeting a box; return their count.
 
     The one place that maps coordinates to cells: registration and queries
     both go through it.  When the count exceeds ``len(buf)`` only the first
-    ``len(buf)`` are written: the caller grows ``buf`` and calls again.
+    ``len(buf)`` are written: the caller grows ``buf`` and calls again (the
+    kernels, whose buffers are borrowed views, cannot take a new array back).
     """
     txa = _clampi(int(math.floor((xmin - X0) / res)), NTX - 1)
     txb = _clampi(int(math.floor((xmax - X0) / res)), NTX - 1)
@@ -314,14 +326,10 @@ def _register(ex0, ey0, ex1, ey1, top_off, top_n, res):
             py0 = ay + (by - ay) * f0
             px1 = ax + (bx - ax) * f1 if j + 1 < pieces else bx
             py1 = ay + (by - ay) * f1 if j + 1 < pieces else by
-            while True:
-                cnt = cells_in_box(
-                    min(px0, px1) - EPS, min(py0, py1) - EPS, max(px0, px1) + EPS, max(py0, py1) + EPS,
-                    top_off, top_n, res, buf,
-                )  # fmt: skip
-                if cnt <= len(buf):
-                    break
-                buf = np.empty(2 * cnt, np.int64)
+            cnt, buf = cells_in_box(
+                min(px0, px1) - EPS, min(py0, py1) - EPS, max(px0, px1) + EPS, max(py0, py1) + EPS,
+                top_off, top_n, res, buf,
+            )  # fmt: skip
             if m + cnt > cap:
                 cap = 2 * cap + cnt
                 nc = np.empty(cap, np.int64)

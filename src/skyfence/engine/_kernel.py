@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from ._borrow import alive, borrow, borrow_grid
-from ._index import BARO, EPS, OPEN, RES, cell_box, cell_of, cells_in_box
+from ._index import BARO, EPS, OPEN, RES, cell_box, cell_of, cells_into
 
 
 
@@ -199,7 +199,7 @@ def _sweep_piece(px, py, qx, qy, from_start, g, zbuf, cbuf_e, cbuf_z, cbuf_u, ce
         nz = zones_at(px, py, g, zbuf)
     else:
         nz = zones_at(qx, qy, g, zbuf)
-    ncell = cells_in_box(
+    ncell = cells_into(
         min(px, qx) - EPS, min(py, qy) - EPS, max(px, qx) + EPS, max(py, qy) + EPS, top_off, top_n, RES, cellbuf
     )
     if ncell > len(cellbuf):
@@ -308,7 +308,7 @@ def _same_pure_cells(x0, y0, x1, y1, c0, g, cellbuf):
     """True when every cell the segment's box meets is edge-free and lists
     the same zones as ``c0`` (so nothing is crossed between them)."""
     top_off, top_n, ent_ptr, ent_zone, ent_state, ent_e0, ent_e1, cell_edges, cell_pure, refx, refy, ex0, ey0, ex1, ey1 = g
-    ncell = cells_in_box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), top_off, top_n, RES, cellbuf)
+    ncell = cells_into(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1), top_off, top_n, RES, cellbuf)
     if ncell > len(cellbuf):
         return False
     n0 = ent_ptr[c0 + 1] - ent_ptr[c0]

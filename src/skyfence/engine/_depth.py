@@ -29,7 +29,7 @@ from ._borrow import borrow
 
 TOL_M = 10.0
 TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
-WINDOWS = (0.5, 2.0, 8.0, 32.0, 180.0)  # window half-heights, degrees of latitude
+WINDOWS = (4.0, 16.0, 180.0)  # window half-heights, degrees of latitude (wide first: re-measuring costs more than projecting)
 
 
 A_WGS84 = 6378137.0

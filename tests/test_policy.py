@@ -102,11 +102,12 @@ def test_plain_breach_times_and_identity_columns() -> None:
         ('categories = ["military"]', "ae0455", "box: authorised.categories"),
         ('icao24 = ["39A001"]', "39a001", "box: authorised.icao24"),
         ("callsigns = ['^THY[0-9]+$']", "4b8001", "box: authorised.callsigns"),
+        ("callsigns = ['^thy[0-9]+$']", "4b8001", "box: authorised.callsigns"),  # case ignored
     ],
 )
 def test_authorised_by_each_list(authorised: str, ok: str, rule: str) -> None:
     text = BASE + "[zones.authorised]\n" + authorised + "\n"
-    aircraft = [("4b8001", "THY123"), ("ae0455", "RCH123"), ("39a001", "AFR1"), ("4b8002", "THY12X")]
+    aircraft = [("4b8001", "thy123"), ("ae0455", "RCH123"), ("39a001", "AFR1"), ("4b8002", "THY12X")]
     got = rows(run(text, fly(*aircraft)))
     for hexid, _ in aircraft:
         expect = "authorised" if hexid == ok else "breach"
@@ -154,6 +155,45 @@ def test_clearance_inside_and_outside_its_window(a: float, b: float, verdict: st
     assert r["39a002"]["verdict"] == "breach" and r["39a002"]["cleared_s"] == 0  # another callsign
 
 
+def _one_fix(seconds: float) -> Tracks:
+    """A track of one fix inside BOX: a zero-length episode at T0 + seconds."""
+    return Tracks.from_columns(icao24=np.array([0x39A001], np.uint32), time=np.array([T0 + seconds]),
+                               lat=np.array([0.5]), lon=np.array([0.5]), alt_baro_ft=np.array([20000.0]),
+                               callsign=np.array([0], np.int32), callsigns=("AFR1",))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "verdict", "rule", "judged"),
+    [
+        (CLEAR.format(a=_iso(0), b=_iso(100)), "breach", "box: not authorised", 500),  # ends at the entry
+        (CLEAR.format(a=_iso(600), b=_iso(900)), "breach", "box: not authorised", 500),  # starts at the exit
+        (CLEAR.format(a=_iso(100), b=_iso(599)), "breach", "box: not authorised; partly cleared by DIP-1", 1),
+        (f"schedule = [ {{ until = {_iso(100)} }} ]\n", "inactive", "box: outside its activation windows", 0),
+        (f"schedule = [ {{ from = {_iso(600)} }} ]\n", "inactive", "box: outside its activation windows", 0),
+        (f"schedule = [ {{ until = {_iso(101)} }} ]\n", "breach", "box: not authorised", 1),
+    ],
+)  # fmt: skip
+def test_windows_touching_an_episode_at_its_ends(extra: str, verdict: str, rule: str, judged: float) -> None:
+    """A clearance or activation window that meets the episode only at its entry or exit
+    instant covers none of it (inside 00:01:40-00:10:00)."""
+    r = rows(run(BASE + extra, fly(("39a001", "AFR1"))))["39a001"]
+    assert (r["verdict"], r["rule"]) == (verdict, rule)
+    assert r["judged_s"] == pytest.approx(judged, abs=1e-3)
+
+
+def test_zero_length_episode_at_the_edges_of_windows() -> None:
+    """One fix inside: schedules are closed intervals, clearances [from, until)."""
+    for extra, verdict in [
+        (f"schedule = [ {{ from = {_iso(300)} }} ]\n", "breach"),
+        (f"schedule = [ {{ until = {_iso(300)} }} ]\n", "breach"),
+        (f"schedule = [ {{ until = {_iso(299)} }} ]\n", "inactive"),
+        (CLEAR.format(a=_iso(300), b=_iso(400)), "authorised"),
+        (CLEAR.format(a=_iso(200), b=_iso(300)), "breach"),
+    ]:
+        (r,) = run(BASE + extra, _one_fix(300)).episodes.to_pylist()
+        assert r["duration_s"] == 0 and r["verdict"] == verdict, (extra, r["verdict"], r["rule"])
+
+
 # --------------------------------------------------------------------------- thresholds, incidents
 
 
@@ -192,6 +232,26 @@ def test_incidents_merge_within_the_gap() -> None:
     split = run(two + "merge_gap_s = 499\n", tracks, zones=(BOX, BOX2))
     assert [i["n_episodes"] for i in split.incidents.to_pylist()] == [1, 1, 1, 1]
     assert len({r["incident_id"] for r in split.episodes.to_pylist()}) == 4
+
+
+def test_merge_gap_is_inclusive_at_its_edge() -> None:
+    # BOX exit 600 s, BOX2 entry 1100 s: exactly 500 s apart merge under merge_gap_s = 500
+    two = BASE.replace('match = ["BOX"]', 'match = ["BOX", "BOX2"]')
+    for gap, n in (("500", [2]), ("499.999", [1, 1])):
+        j = run(two + f"merge_gap_s = {gap}\n", fly(("39a001", None)), zones=(BOX, BOX2))
+        assert [i["n_episodes"] for i in j.incidents.to_pylist()] == n, gap
+
+
+def test_incident_ids_are_unique_within_a_second() -> None:
+    # from lon 0.8: BOX2 (0.001 deg wide) from 100.0 to 100.5 s, BOX3 from 100.6 s; both
+    # entries in the second 00:01:40, two incidents under merge_gap_s = 0.05
+    box2 = Zone(id="BOX2", name="BOX2", kind="R", geometry=box(1.0, 0.0, 1.001, 1.0))
+    box3 = Zone(id="BOX3", name="BOX3", kind="R", geometry=box(1.0012, 0.0, 2.0, 1.0))
+    text = BASE.replace('match = ["BOX"]', 'match = ["BOX2", "BOX3"]') + "merge_gap_s = 0.05\n"
+    j = run(text, fly(("39a001", None), lon0=0.8), zones=(box2, box3))
+    ids = [i["incident_id"] for i in j.incidents.to_pylist()]
+    assert ids == ["39a001-20240101T000140-z1", "39a001-20240101T000140-z1-2"]
+    assert sorted({r["incident_id"] for r in j.episodes.to_pylist()}) == ids
 
 
 def test_incidents_table_written_by_the_cli(tmp_path, capsys) -> None:
@@ -248,6 +308,12 @@ foreign = true
     owned = BASE.replace('owner = "CHE"', 'owner = "USA"')
     got = rows(run(owned, fly(*aircraft)))
     assert got["ae0455"]["severity"] == "low", "own military is not foreign"
+    # no owner for a restricted area: nobody is foreign there, and the judgement says so
+    j = run(BASE.replace('owner = "CHE"\n', ""), fly(*aircraft))
+    assert rows(j)["ae0455"]["severity"] == "low"
+    assert j.notes == ("1 zone(s) without an owner state (BOX): no aircraft is foreign there; "
+                       "give [policy] owner or the [[zones]] table's owner",)  # fmt: skip
+    assert run(BASE, fly(*aircraft)).notes == ()
 
 
 # --------------------------------------------------------------------------- schedules
@@ -272,6 +338,22 @@ def test_schedule_clips_the_episode() -> None:
     spans = BASE + f'schedule = [ {{ until = {_iso(200)} }}, {{ from = {_iso(550)} }} ]\n'
     r = rows(run(spans, fly(("39a001", None))))["39a001"]
     assert r["judged_from"] == at(100) and r["judged_s"] == pytest.approx(100 + 50, abs=1e-3)
+
+
+def test_weekday_window_across_midnight() -> None:
+    # inside from Sunday 23:56:40 to Monday 00:05:00 (T0 is Monday 2024-01-01 00:00 UTC)
+    late = fly(("39a001", None), t0=T0 - 300)
+    across = 'schedule = [ { days = ["sun"], from = "23:58", until = "24:00" }, { days = ["mon"], until = "00:02" } ]\n'
+    for sched, judged, first in [
+        (across, 240, -120),  # the two halves join at midnight: 23:58 to 00:02
+        ('schedule = [ { days = ["mon"], from = "00:00", until = "00:02" } ]\n', 120, 0),
+        ('schedule = [ { days = ["sun"], until = "23:58" } ]\n', 80, -200),
+        ('schedule = [ { days = ["sat", "tue"] } ]\n', 0, None),
+    ]:
+        r = rows(run(BASE + sched, late))["39a001"]
+        assert r["judged_s"] == pytest.approx(judged, abs=1e-3), sched
+        assert r["judged_from"] == (None if first is None else at(first)), sched
+        assert r["verdict"] == ("inactive" if first is None else "breach")
 
 
 def test_zone_activation_fields() -> None:
@@ -345,6 +427,16 @@ def test_ring_along_a_neighbour_only() -> None:
     # nothing inside Turkey, nothing near its border with Greece or Iran
     assert not g.intersects(tur[0].geometry.buffer(-0.001))
     assert g.bounds[0] > 35.5 and g.bounds[2] < 42.5 and g.bounds[3] < 37.5
+
+
+def test_no_warning_while_cleared() -> None:
+    # ring episodes: about 55-100 s (before BOX) and 600-645 s (after it); cleared until 620 s
+    text = RING + CLEAR.format(a=_iso(0), b=_iso(620))
+    j = run(text, fly(("39a001", "AFR1"), seconds=1000, step=5.0))
+    got = [(r["zone"], r["verdict"]) for r in j.episodes.to_pylist()]
+    assert got == [("BOX~10km", "authorised"), ("BOX", "authorised"), ("BOX~10km", "warning")]
+    w = [(x["time"].timestamp() - T0, x["seq"]) for x in j.warnings.to_pylist()]
+    assert w == [(pytest.approx(630, abs=1e-3), 1)], "the 600 s warning fell in the clearance"
 
 
 def test_authorised_aircraft_are_not_warned() -> None:

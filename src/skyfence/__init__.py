@@ -13,7 +13,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputError, OutputError, PolicyError, SkyfenceError, TrackFormatError, ZoneFormatError
+from ._errors import (
+    ConfigError,
+    InputError,
+    OutputError,
+    PolicyError,
+    SkyfenceError,
+    TrackFormatError,
+    WatchlistError,
+    ZoneFormatError,
+)
 
 __version__ = "0.1.0"
 
@@ -27,6 +36,7 @@ __all__ = [
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
+    "WatchlistError",
     "Zone",
     "ZoneFormatError",
     "__version__",

@@ -6,7 +6,8 @@
     ├── InputError                a user-supplied file or stream is unusable
     │   ├── TrackFormatError      tracks: unknown format, bad column, bad value
     │   ├── ZoneFormatError       zones: unknown format, broken polygon, bad limit
-    │   └── PolicyError           policy file: unknown key, bad pattern, bad window, no such zone
+    │   ├── PolicyError           policy file: unknown key, bad pattern, bad window, no such zone
+    │   └── WatchlistError        watchlist: unreadable, or not in the plane-alert-db format
     ├── OutputError               an output cannot be written
     └── ConfigError               bad command-line option or argument combination
 
@@ -77,6 +78,10 @@ class ZoneFormatError(InputError):
 
 class PolicyError(InputError):
     """A policy file is unreadable or says something that cannot be applied."""
+
+
+class WatchlistError(InputError):
+    """A watchlist file is unreadable or not in the plane-alert-db format."""
 
 
 class OutputError(SkyfenceError):

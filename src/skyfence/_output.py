@@ -37,7 +37,7 @@ def records(table: pa.Table) -> list[dict]:
         else:
             vals = col.to_pylist()
             if pa.types.is_floating(col.type):
-                digits = 7 if name.endswith(("_lat", "_lon")) else 3  # 1 cm / 1 mm
+                digits = 7 if name in ("lat", "lon") or name.endswith(("_lat", "_lon")) else 3  # 1 cm / 1 mm
                 vals = [None if v is None or math.isnan(v) else round(v, digits) for v in vals]
             cols[name] = vals
     n = table.num_rows
@@ -92,14 +92,23 @@ def _write_text(table: pa.Table, fmt: str, fh: IO[str]) -> None:
         w.writerows(recs)
     elif fmt == "geojson":
         paths = table.column("path").to_pylist() if "path" in table.column_names else [None] * len(recs)
+        point = "path" not in table.column_names and {"lat", "lon"} <= set(table.column_names)
         feats = []
         for r, p in zip(recs, paths):
-            geom = _geometry(p) if p else None
+            geom = _geometry(p) if p else _point(r) if point else None
             feats.append({"type": "Feature", "geometry": geom, "properties": r})
         json.dump({"type": "FeatureCollection", "features": feats}, fh, ensure_ascii=False)
         fh.write("\n")
     else:  # pragma: no cover - the CLI restricts choices
         raise ValueError(fmt)
+
+
+def _point(r: dict) -> dict | None:
+    """A table of positions (``lat``, ``lon``, optional ``alt_ft``; ring warnings): a Point each."""
+    lat, lon, alt = r["lat"], r["lon"], r.get("alt_ft")  # records(): NaN is None, rounded
+    if lat is None or lon is None:
+        return None
+    return {"type": "Point", "coordinates": [lon, lat] + ([alt] if alt is not None else [])}
 
 
 def _geometry(path: list) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -99,7 +100,18 @@ def _read_policy(args):
 
     check_writable(args.incidents)
     check_writable(args.warnings)
-    return read_policy(args.policy)
+    named = [(o, p) for o, p in (("-o", args.output), ("--incidents", args.incidents), ("--warnings", args.warnings))
+             if p and p != "-"]  # fmt: skip
+    for k, (opt, path) in enumerate(named):
+        for other, prev in named[:k]:
+            if os.path.abspath(path) == os.path.abspath(prev):
+                raise ConfigError(f"{opt} and {other} name the same file {path!r}; one would overwrite the other")
+    policy = read_policy(args.policy)
+    if not args.quiet:  # watchlist rows skipped: each with its line, then the count
+        for wl in policy.watchlist_data:
+            for line in wl.report():
+                print(f"skyfence: {line}", file=sys.stderr)
+    return policy
 
 
 def _check_unique(zones) -> None:

@@ -25,20 +25,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .._output import write
     from ..identity import identify, read_watchlist
+    from ..identity._blocks import is_icao24
 
     if args.callsign and len(args.callsign) != len(args.hex):
         raise ConfigError(f"--callsign given {len(args.callsign)} times for {len(args.hex)} addresses; "
                           "give one per HEX, in the same order")
     for h in args.hex:
-        if len(h) != 6 or any(c not in "0123456789abcdefABCDEF" for c in h):
+        if not is_icao24(h):
             raise ConfigError(f"not an ICAO 24-bit address (6 hex digits): {h!r}")
     watchlists = [read_watchlist(f) for f in args.watchlist]
     if not args.quiet:
         for wl in watchlists:
-            for w in wl.warnings:
-                print(f"skyfence: warning: {w}", file=sys.stderr)
-            if wl.skipped:
-                print(f"skyfence: {wl.source}: {len(wl)} aircraft read, {wl.skipped} rows skipped", file=sys.stderr)
+            for line in wl.report():
+                print(f"skyfence: {line}", file=sys.stderr)
     try:
         table = identify(args.hex, args.callsign or None, watchlists=watchlists)
     except InputError as err:  # pragma: no cover - the arguments were checked above

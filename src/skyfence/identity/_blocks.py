@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ for _i, _c in enumerate(b"0123456789abcdef"):
     _HEX_VALUE[_c] = _i
 for _i, _c in enumerate(b"ABCDEF"):
     _HEX_VALUE[_c] = 10 + _i
+_HEX24 = re.compile(r"[0-9A-Fa-f]{6}")
 _HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _WEIGHTS = (16 ** np.arange(5, -1, -1)).astype(np.uint32)
 
@@ -69,6 +71,11 @@ def load_blocks() -> Blocks:
     name = np.array(raw["name"], dtype=object)
     by_state = {s: n for s, n in zip(state, name) if s}
     return Blocks(start, end, state, name, by_state)
+
+
+def is_icao24(text: str) -> bool:
+    """Whether ``text`` is an ICAO 24-bit address as written: exactly six hex digits, any case."""
+    return _HEX24.fullmatch(text) is not None
 
 
 def parse_icao24(values, *, what: str = "icao24") -> np.ndarray:

@@ -12,7 +12,7 @@ here; the ``-images`` variants (extra ``#ImageLink`` columns) and the older
 category: ``Mil`` -> ``military``, ``Gov`` and ``Pol`` -> ``state``, ``Civ`` ->
 ``civil``; anything else (or no such column) leaves it ``unknown``.
 
-A file whose header is not of that format at all raises :class:`InputError`
+A file whose header is not of that format at all raises :class:`WatchlistError`
 naming the file.  Rows whose ICAO address is not six hex digits are skipped,
 each reported by a warning ``FILE:LINE: ...`` and counted in ``skipped``; a
 repeated address keeps its first row (later ones are skipped and reported the
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._errors import InputError
+from .._errors import WatchlistError
+from ._blocks import is_icao24
 
 CMPG_CATEGORY = {"mil": "military", "gov": "state", "pol": "state", "civ": "civil"}
 
@@ -46,10 +47,6 @@ _COLUMNS = {
     "category": ("category",),
     "link": ("link",),
 }
-
-
-class WatchlistError(InputError):
-    """A watchlist file is unreadable or not in the plane-alert-db format."""
 
 
 @dataclass
@@ -90,6 +87,14 @@ class Watchlist:
 
     def __len__(self) -> int:
         return len(self.icao24)
+
+    def report(self) -> list[str]:
+        """What was skipped, for a terminal: each skipped row (``warning: FILE:LINE: why``)
+        and then the count; empty when nothing was skipped."""
+        if not self.skipped:
+            return []
+        return [f"warning: {w}" for w in self.warnings] + [
+            f"{self.source}: {len(self)} aircraft read, {self.skipped} rows skipped"]
 
     def find(self, addr: np.ndarray) -> np.ndarray:
         """Row of each address in this watchlist, -1 where it is not listed."""
@@ -191,7 +196,7 @@ def read_watchlist(path: str | os.PathLike) -> Watchlist:
             if not row or all(not c.strip() for c in row):
                 continue
             hexs = row[0].strip()
-            if len(hexs) != 6 or any(c not in "0123456789abcdefABCDEF" for c in hexs):
+            if not is_icao24(hexs):
                 skipped += 1
                 warnings.append(f"{source}:{lineno}: bad ICAO address {hexs!r} (not 6 hex digits): row skipped")
                 continue

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..identity._blocks import parse_icao24
 from ..zones._model import SFC, UNL
 from ._bind import Bound
 from ._read import Policy, Who
@@ -57,7 +58,8 @@ class Judgement:
     merged when less than ``merge_gap_s`` apart; ``warnings``: one row per
     warning raised in a ring (time, position, sequence number).  ``notes``:
     what the policy could not use (zone activation texts that are not times:
-    those zones are kept always active).
+    those zones are kept always active; judged zones without an owner state,
+    where the severity rules' ``foreign`` cannot hold).
     """
 
     episodes: pa.Table
@@ -122,7 +124,9 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         act = actives[z] = Active(wins, t0, t1)
         active_s[m] = act.measure(entry[m], exit_[m])
         judged_from[m] = act.first_after(entry[m])
-        in_window[m] = (active_s[m] > 0) | act.contains(entry[m])
+        # active for some time; a zero-length episode: at an active instant (a window
+        # that only touches an episode at its entry or exit leaves it inactive)
+        in_window[m] = np.where(exit_[m] > entry[m], active_s[m] > 0, act.contains(entry[m]))
     judged_from[~in_window] = np.nan
     judged_depth = depth.copy()
     clipped = in_window & (active_s < (exit_ - entry) - 1e-6)
@@ -138,19 +142,21 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
     # ------------------------------------------------------------ clearances
     cleared_s = np.zeros(n)
     cleared_point = np.zeros(n, bool)  # zero-length episodes: the instant is cleared
+    cleared_by = []  # (clearance, episodes it applies to): no ring warning while cleared
     clear_by = np.full(n, None, dtype=object)
     upper_calls = np.array([c.upper() for c in calls], dtype=object)
     for c, ids in zip(bound.policy.clearances, bound.clearance_zones):
         m = np.isin(zone, list(ids)) & (np.isin(icao, list(c.icao24)) | np.isin(upper_calls, list(c.callsigns)))
         if not m.any():
             continue
+        cleared_by.append((c, m))
         a, b = np.maximum(entry, c.start), np.minimum(exit_, c.end)
         got = np.zeros(n)
         for z in np.unique(zone[m]):
             mz = m & (zone == z)
             got[mz] = actives[z].measure(a[mz], b[mz]) if z in actives else np.maximum(b[mz] - a[mz], 0.0)
         got[~m] = 0.0
-        point = m & (c.start <= entry) & (entry <= c.end)
+        point = m & (entry == exit_) & (c.start <= entry) & (entry < c.end)  # [from, until)
         hit = (got > 0) | point
         clear_by[hit & (clear_by == None)] = c.id  # noqa: E711
         cleared_s += got
@@ -217,7 +223,7 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         verdict == "breach", icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, severity,
         zone, state, category, ident["source"], rules)  # fmt: skip
     warnings = _warnings(verdict == "warning", episodes, zone, icao, calls, judged_from, exit_, bound, prepared,
-                         actives)  # fmt: skip
+                         actives, cleared_by)  # fmt: skip
     incidents = _warned(incidents, warnings, rules)
 
     cols = {
@@ -235,6 +241,11 @@ def judge(episodes: pa.Table, policy: Policy, *, zones: list, tracks=None, max_g
         out = out.append_column(f, arr)
     notes = tuple(f"zone {z!r}: {len(t)} activation text(s) not times ({t[0]!r}), zone kept always active"
                   for z, t in sorted(bound.activation_text.items()))  # fmt: skip
+    ownerless = sorted({z for z in zone[has_rule & (owner == None)] if z not in bound.ring_of})  # noqa: E711
+    if ownerless and any(s.foreign is not None for s in bound.policy.severity):
+        notes += (f"{len(ownerless)} zone(s) without an owner state ({', '.join(ownerless[:5])}"
+                  f"{' ...' if len(ownerless) > 5 else ''}): no aircraft is foreign there; "
+                  "give [policy] owner or the [[zones]] table's owner",)  # fmt: skip
     return Judgement(out, incidents, warnings, notes)
 
 
@@ -276,10 +287,9 @@ def _identities(icao, calls, policy: Policy, given: pa.Table | None) -> dict:
     keys = np.array([f"{a}|{b}" for a, b in zip(icao, calls)], dtype=object)
     uniq, first, inv = np.unique(keys, return_index=True, return_inverse=True)
     if given is None:
-        from ..identity import identify, read_watchlist
+        from ..identity import identify
 
-        lists = tuple(read_watchlist(p) for p in policy.watchlists)
-        given = identify(list(icao[first]), [c or None for c in calls[first]], watchlists=lists)
+        given = identify(list(icao[first]), [c or None for c in calls[first]], watchlists=policy.watchlist_data)
         table = {k: np.asarray(given.column(k).to_pylist(), dtype=object) for k in ("state", "category", "source")}
         return {k: v[inv] for k, v in table.items()}
     g = {a: i for i, a in enumerate(given.column("icao24").to_pylist())}
@@ -352,6 +362,13 @@ def _incidents(mask, icao, calls, rix, entry, exit_, judged_s, depth, sev_rank, 
     stamp = np.floor(first_entry).astype(np.int64).astype("datetime64[s]")
     names = np.array([f"{icao[i]}-{str(t).replace('-', '').replace(':', '')}-z{rix[i] + 1}"
                       for i, t in zip(idx[starts], stamp)], dtype=object)  # fmt: skip
+    # two incidents of one aircraft under one table starting in the same second (merge_gap_s
+    # shorter than a second): the later ones get -2, -3 ... (same table, so in entry order)
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[k] = f"{name}-{seen[name]}"
     incident_id[idx] = names[inc]
     rows = []
     for k, s in enumerate(starts):
@@ -388,10 +405,13 @@ WARNING_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tracks, actives) -> pa.Table:
+def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tracks, actives,
+              cleared_by=()) -> pa.Table:  # fmt: skip
     """One warning at ``start`` (the ring entry, or the first active instant of a
-    scheduled ring) and every ``repeat_s`` after it while inside and active
-    (positions from ``tracks``, prepared, when given)."""
+    scheduled ring) and every ``repeat_s`` after it while inside, active and not
+    cleared (``cleared_by``: clearance, episodes it applies to); ``seq`` numbers
+    the warnings raised in each episode.  Positions from ``tracks``, prepared,
+    when given."""
     entry = start
     idx = np.nonzero(mask)[0]
     if not len(idx):
@@ -409,7 +429,11 @@ def _warnings(mask, episodes, zone, icao, calls, start, exit_, bound: Bound, tra
         if z in actives:
             m = zone[ep] == z
             active[m] = actives[z].contains(t[m])
-    ep, seq, t = ep[active], seq[active], t[active]
+    for c, m in cleared_by:  # [from, until)
+        active &= ~(m[ep] & (t >= c.start) & (t < c.end))
+    ep, t = ep[active], t[active]
+    new_ep = np.concatenate([[True], ep[1:] != ep[:-1]]) if len(ep) else np.zeros(0, bool)
+    seq = np.arange(len(ep)) - np.maximum.accumulate(np.where(new_ep, np.arange(len(ep)), 0))
     lat = np.full(len(t), np.nan)
     lon = np.full(len(t), np.nan)
     alt = np.full(len(t), np.nan)
@@ -459,7 +483,7 @@ def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tr, max
     ends_lat, ends_lon, ends_alt = _positions(tr, np.repeat(hexes, 2), cuts.ravel())
     # the recorded fixes strictly inside each piece: a range of the sorted table
     fi = tr.icao24.astype(np.int64)
-    pi = np.array([int(h, 16) for h in hexes], np.int64)
+    pi = parse_icao24(hexes).astype(np.int64)
     s0, s1 = np.searchsorted(fi, pi, "left"), np.searchsorted(fi, pi, "right")
     lo = np.array([s + np.searchsorted(tr.time[s:e], a, "right") for s, e, a in zip(s0, s1, cuts[:, 0])], np.int64)
     hi = np.array([s + np.searchsorted(tr.time[s:e], b, "left") for s, e, b in zip(s0, s1, cuts[:, 1])], np.int64)
@@ -483,7 +507,7 @@ def _clipped_depth(idx, zone, icao, entry, exit_, actives, bound: Bound, tr, max
     for z in np.unique(zone[idx]):
         sel = np.isin(c["icao24"], np.nonzero(zone[idx][owner] == z)[0])
         eps = detect(pieces.take(sel), [zone_obj[z]], max_gap=max_gap)
-        piece = np.array([int(h, 16) for h in eps.column("icao24").to_pylist()], np.int64)
+        piece = parse_icao24(eps.column("icao24")).astype(np.int64)
         d = np.nan_to_num(eps.column("max_depth_m").to_numpy(zero_copy_only=False).astype(float))
         np.maximum.at(out, owner[piece], d)
     return out
@@ -494,7 +518,7 @@ def _positions(tr, icao_hex, t):
     straight lon/lat (the short way across the antimeridian) at constant speed.
     ``tr``: the prepared (aircraft, time)-sorted tracks."""
     fi = tr.icao24.astype(np.int64)
-    wi = np.array([int(h, 16) for h in icao_hex], np.int64)
+    wi = parse_icao24(icao_hex).astype(np.int64)
     # merge warnings into the (icao, time)-sorted fixes: each warning's previous fix
     nf = len(fi)
     keys_i = np.concatenate([fi, wi])

@@ -169,12 +169,7 @@ class _Scanner:
                 if self.peek() == "}":
                     self.adv()
                     return
-                line = self.line
-                sub = path + self.key()
-                self.out[sub] = line
-                self.adv()  # '='
-                self.skip_ws(False)
-                self.value(sub)
+                self.keyval(path)
                 self.skip_ws(False)
                 if self.peek() == ",":
                     self.adv()

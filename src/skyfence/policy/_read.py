@@ -1,11 +1,11 @@
 """Policy files: TOML in, a validated :class:`Policy` out.
 
-The format is documented, key by key, in ``examples/policy.toml`` (shipped as
-``skyfence/data/policy-example.toml`` too) and the README's *Policies*
-section.  Every problem is a :class:`~skyfence._errors.PolicyError` naming the
+The format is documented, key by key, in ``examples/policy.toml`` and the
+README's *Policies* section.  Every problem is a :class:`~skyfence._errors.PolicyError` naming the
 file, the line (found by :mod:`._lines`, since :mod:`tomllib` keeps none) and
 the key: unknown keys, wrong types, bad regular expressions, inverted or
-overlapping time windows, unknown units or states.  Zone patterns that match no
+overlapping time windows, unknown units or states, missing watchlist files (the
+watchlists are read here; one in the wrong format is an error naming that file).  Zone patterns that match no
 zone are checked later, when the policy meets its zones (:meth:`Policy.bind`).
 """
 
@@ -20,10 +20,12 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from .._errors import PolicyError
+from ..identity._blocks import is_icao24
 from ._lines import key_lines, line_of
 
 CATEGORIES = ("military", "state", "civil", "unknown")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UNITS = {"m": 1.0, "km": 1000.0, "nm": 1852.0, "mi": 1609.344}
 MAX_RING_M = 200_000.0
 
@@ -77,7 +79,7 @@ class Who:
     states: frozenset = frozenset()
     categories: frozenset = frozenset()
     icao24: frozenset = frozenset()
-    callsigns: tuple = ()  # compiled regular expressions, matched with re.search
+    callsigns: tuple = ()  # compiled regular expressions (case ignored), matched with re.search
 
     @property
     def empty(self) -> bool:
@@ -152,6 +154,7 @@ class Policy:
     rules: tuple
     clearances: tuple
     severity: tuple
+    watchlist_data: tuple = ()  # the watchlists, read (skyfence.identity.Watchlist)
     _bound: dict = field(default_factory=dict, repr=False)
 
     def rings(self, zones) -> list:
@@ -185,10 +188,15 @@ def read_policy(path) -> Policy:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        why = getattr(err, "strerror", None) or err
-        raise PolicyError(f"cannot read policy file: {why}", source=str(path)) from None
+        raw = p.read_bytes()
+    except OSError as err:
+        raise PolicyError(f"cannot read policy file: {err.strerror or err}", source=str(path)) from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not TOML: dropped
+    except UnicodeDecodeError as err:  # TOML is UTF-8: name the line of the first bad byte
+        line = raw[: err.start].count(b"\n") + 1
+        raise PolicyError(f"not a TOML policy file: byte 0x{raw[err.start]:02x} is not UTF-8 text",
+                          source=str(path), line=line) from None  # fmt: skip
     return parse_policy(text, source=str(path), base=p.parent)
 
 
@@ -198,7 +206,9 @@ def parse_policy(text: str, *, source: str = "<policy>", base: Path | None = Non
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
-        raise PolicyError(f"not valid TOML: {err}", source=source, line=int(m.group(1)) if m else None) from None
+        hint = " (policy files are TOML; YAML and JSON are not read)" if source.lower().endswith(
+            (".yaml", ".yml", ".json")) else ""  # fmt: skip
+        raise PolicyError(f"not valid TOML{hint}: {err}", source=source, line=int(m.group(1)) if m else None) from None
     return _Reader(doc, key_lines(text), source, base or Path(".")).policy()
 
 
@@ -277,10 +287,18 @@ class _Reader:
             out.append(s.upper())
         return frozenset(out)
 
+    def state(self, doc: dict, path: tuple, key: str) -> str | None:
+        """One state (``owner``): a list of several would leave "foreign" undefined."""
+        if key not in doc:
+            return None
+        if not isinstance(doc[key], str):
+            raise self.err(path + (key,), f"expected one ISO 3166-1 alpha-3 code such as \"TUR\", got {doc[key]!r}")
+        return next(iter(self.states(doc, path, key)))
+
     def icao24(self, doc: dict, path: tuple, key: str) -> frozenset:
         out = []
         for i, s in enumerate(self.strings(doc, path, key)):
-            if not re.fullmatch(r"[0-9A-Fa-f]{6}", s):
+            if not is_icao24(s):
                 raise self.err(path + (key, i), f"expected 6 hex digits, got {s!r}")
             out.append(s.lower())
         return frozenset(out)
@@ -289,8 +307,8 @@ class _Reader:
         out = []
         for i, s in enumerate(self.strings(doc, path, key)):
             try:
-                out.append(re.compile(s))
-            except re.error as err:
+                out.append(re.compile(s, re.IGNORECASE))  # callsigns: case ignored, as everywhere
+            except (re.error, OverflowError, RecursionError) as err:  # a{99999999999}: OverflowError
                 raise self.err(path + (key, i), f"bad regular expression {s!r}: {err}") from None
         return tuple(out)
 
@@ -364,8 +382,8 @@ class _Reader:
         self.keys(d, (), ("policy", "defaults", "zones", "clearance", "severity"))
         head = self.table(d, (), "policy")
         self.keys(head, ("policy",), ("name", "owner", "watchlists"))
-        owner = self.states(head, ("policy",), "owner") if "owner" in head else frozenset()
         watch = tuple(str(self.base / w) for w in self.strings(head, ("policy",), "watchlists"))
+        lists = tuple(self.watchlist(path, i) for i, path in enumerate(watch))
         defaults = self.table(d, (), "defaults")
         self.keys(defaults, ("defaults",), ("min_duration_s", "min_depth_m", "merge_gap_s"))
         dflt = {
@@ -384,18 +402,29 @@ class _Reader:
         return Policy(
             path=self.source,
             name=self.string(head, ("policy",), "name", Path(self.source).stem),
-            owner=next(iter(owner), None),
+            owner=self.state(head, ("policy",), "owner"),
             watchlists=watch,
             rules=rules,
             clearances=clearances,
             severity=severity,
+            watchlist_data=lists,
         )
+
+    def watchlist(self, path: str, i: int):
+        """Read a watchlist now, so a missing one is an error at its line before any work is done;
+        a file in the wrong format is an error naming that file."""
+        from ..identity import read_watchlist
+
+        if not Path(path).exists():
+            raise self.err(("policy", "watchlists", i), f"no such watchlist file: {path}")
+        if Path(path).is_dir():
+            raise self.err(("policy", "watchlists", i), f"watchlist {path} is a folder, not a file")
+        return read_watchlist(path)
 
     def zone_rule(self, t: dict, i: int, dflt: dict) -> ZoneRule:
         path = ("zones", i)
         self.keys(t, path, ("name", "match", "owner", "min_duration_s", "min_depth_m", "merge_gap_s",
                             "activations", "schedule", "authorised", "ring"))  # fmt: skip
-        owner = self.states(t, path, "owner") if "owner" in t else frozenset()
         auth = self.table(t, path, "authorised")
         apath = path + ("authorised",)
         self.keys(auth, apath, ("states", "categories", "icao24", "callsigns"))
@@ -420,7 +449,7 @@ class _Reader:
             index=i,
             name=self.string(t, path, "name", f"zones[{i + 1}]"),
             match=self.patterns(t, path, "match", required=True),
-            owner=next(iter(owner), None),
+            owner=self.state(t, path, "owner"),
             min_duration_s=self.number(t, path, "min_duration_s", dflt["min_duration_s"]),
             min_depth_m=self.number(t, path, "min_depth_m", dflt["min_depth_m"]),
             merge_gap_s=self.number(t, path, "merge_gap_s", dflt["merge_gap_s"]),
@@ -449,8 +478,10 @@ class _Reader:
             ln = self.line(wpath)
             if "days" in w:
                 days = self.strings(w, wpath, "days")
+                if not days:
+                    raise self.err(wpath + ("days",), 'no day given, e.g. days = ["mon", "tue"]')
                 for j, day in enumerate(days):
-                    if day.lower()[:3] not in DAYS:
+                    if day.lower() not in DAYS and day.lower() not in DAY_NAMES:
                         raise self.err(wpath + ("days", j), f"unknown day {day!r}; use {', '.join(DAYS)}")
                 a, b = self.clock(w, wpath, "from", 0.0), self.clock(w, wpath, "until", 86400.0)
                 if b <= a:

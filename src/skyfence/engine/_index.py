@@ -42,6 +42,7 @@ import numba
 import numpy as np
 import shapely
 
+from .._cache import cache_dir
 from ..zones._model import Zone
 
 FORMAT = 4
@@ -345,14 +346,6 @@ def _register(ex0, ey0, ex1, ey1, top_off, top_n, res):
 
 
 # -- cache ---------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("SKYFENCE_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "skyfence"
 
 
 def zones_key(zones: list[Zone]) -> str:

@@ -349,9 +349,12 @@ def _register(ex0, ey0, ex1, ey1, top_off, top_n, res):
 
 
 def zones_key(zones: list[Zone]) -> str:
+    from ..zones._world import GEOMETRY_DIGESTS  # the shipped borders' geometries, known without hashing
+
     h = hashlib.sha1(f"skyfence-index-{FORMAT}-{RES}-{TARGET}-{NMAX}".encode())
     for z in zones:
-        h.update(shapely.to_wkb(z.geometry))
+        known = GEOMETRY_DIGESTS.get(id(z.geometry))
+        h.update(known if known is not None else shapely.to_wkb(z.geometry))
         h.update(repr((_limit_kind(z.lower), _limit_kind(z.upper))).encode())
     return h.hexdigest()
 

@@ -65,14 +65,25 @@ def _axis(npz, name: str, scale: float, out: np.ndarray) -> None:
     np.divide(delta, scale, out=out)
 
 
+@functools.lru_cache(maxsize=1)
+def data_digest() -> str:
+    """SHA-1 of the shipped data file."""
+    return hashlib.sha1(DATA.read_bytes()).hexdigest()
+
+
+# id(geometry) -> a digest of it, for the shipped geometries (alive for the
+# process, so their ids stay theirs): the zone index is keyed by its zones'
+# geometry, and hashing 1.7 M vertices costs more than knowing where they came from
+GEOMETRY_DIGESTS: dict[int, bytes] = {}
+
+
 def _decoded_coords(npz, scale: float) -> np.ndarray:
     """The coordinate stream decoded (see :func:`decode`), cached as a
     memory-mapped ``.npy`` keyed by the data file's content: decoding takes
     more time than everything else in loading the borders."""
     from .._cache import cache_dir
 
-    key = hashlib.sha1(DATA.read_bytes()).hexdigest()[:20]
-    path = cache_dir() / f"world-coords-{key}.npy"
+    path = cache_dir() / f"world-coords-{data_digest()[:20]}.npy"
     try:
         return np.load(path, mmap_mode="r")
     except (OSError, ValueError):
@@ -114,6 +125,7 @@ def decode(npz) -> World:
             npz["part_offsets"].astype(np.int64),
         ),
     )
+    GEOMETRY_DIGESTS.update({id(g): f"world {data_digest()} {i}".encode() for i, g in enumerate(geoms)})
     return World(
         codes=npz["codes"],
         names=npz["name"],

@@ -251,3 +251,19 @@ def test_cli_warn_in_a_real_process(tmp_path):
                            "--model", "straight"], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "none.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--near-miss", "-1"], "--near-miss must be a non-negative number of nautical miles, got -1"),
+    (["--near-miss", "30"], "--near-miss: the near-miss distance must be at most 50 km (26.9 NM), got 30 NM"),
+    (["--quiet-period", "-1"], "--quiet-period must be a non-negative number"),
+    (["--max-gap", "0"], "--max-gap must be a positive number of seconds"),
+    (["--step", "200"], "--step (200 s) must not exceed the --horizon (120 s)"),
+])  # fmt: skip
+def test_cli_warn_bad_option_is_named_as_typed(tmp_path, capsys, argv, message):
+    # the message names the option the user typed, in its unit (not near_miss_m in metres, quiet, max_gap)
+    from skyfence.cli import main
+
+    assert main(["warn", str(tmp_path / "unread.csv"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"skyfence: error: {message}") and "\n" not in err, err

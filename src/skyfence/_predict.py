@@ -126,27 +126,34 @@ class WarnSettings:
     history: float = 60.0
     chunk: int = 8192
 
-    def check(self) -> "WarnSettings":
-        """Raise :class:`ConfigError` on a value that makes no sense."""
+    def check(self, names: dict | None = None) -> "WarnSettings":
+        """Raise :class:`ConfigError` on a value that makes no sense.
+
+        ``names`` maps a field to the name the user gave it (a command-line
+        option, ``{"quiet": "--quiet-period"}``), used in the message."""
+        names = names or {}
+        say = lambda field: names.get(field, field)  # noqa: E731
         if self.model not in MODELS:
-            raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+            raise ConfigError(f"{say('model')} must be one of {', '.join(MODELS)}, got {self.model!r}")
         for name in ("horizon", "cadence", "step", "max_gap", "turn_window", "base", "fresh"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ConfigError(f"{name} must be a positive number of seconds, got {v!r}")
+                raise ConfigError(f"{say(name)} must be a positive number of seconds, got {v!r}")
         if self.horizon > 1800:
-            raise ConfigError(f"horizon must be at most 1800 s, got {self.horizon:g}")
+            raise ConfigError(f"{say('horizon')} must be at most 1800 s, got {self.horizon:g}")
         if self.step > self.horizon:
-            raise ConfigError(f"step ({self.step:g} s) must not exceed the horizon ({self.horizon:g} s)")
+            raise ConfigError(f"{say('step')} ({self.step:g} s) must not exceed the {say('horizon')} "
+                              f"({self.horizon:g} s)")  # fmt: skip
         for name in ("near_miss_m", "min_inside_s", "track_margin_deg", "quiet", "change_s", "change_rel", "min_speed_kt",
                      "min_turn_dps", "max_turn_dps", "max_turn_deg"):  # fmt: skip
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
-                raise ConfigError(f"{name} must be a non-negative number, got {v!r}")
+                raise ConfigError(f"{say(name)} must be a non-negative number, got {v!r}")
         if self.near_miss_m > 50_000:
-            raise ConfigError(f"near-miss distance must be at most 50 km, got {self.near_miss_m:g} m")
+            raise ConfigError(f"{say('near_miss_m')}: the near-miss distance must be at most 50 km (26.9 NM), "
+                              f"got {self.near_miss_m / NM:g} NM")  # fmt: skip
         if int(self.confirm) < 1:
-            raise ConfigError(f"confirm must be at least 1, got {self.confirm!r}")
+            raise ConfigError(f"{say('confirm')} must be at least 1, got {self.confirm!r}")
         return self
 
     @property

@@ -267,3 +267,23 @@ def test_cli_warn_bad_option_is_named_as_typed(tmp_path, capsys, argv, message):
     assert main(["warn", str(tmp_path / "unread.csv"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"skyfence: error: {message}") and "\n" not in err, err
+
+
+def test_no_warning_from_positions_the_integrity_checks_flag(tmp_path):
+    # flying north 23 km west of a zone, no velocity reported; for 15 s the positions jump 20 km east (a
+    # garbled or spoofed position) and come back.  The velocity derived across the jump (about 4,800 kt,
+    # east) predicted an entry: a false warning.  Those fixes are flagged (speed, jump) and not used.
+    zones = _zones(tmp_path, [("Z", _box(10.3, 44.0, 11.0, 46.0), {})])
+    tracks = _fly(10.0, 44.5, 0.0, 400.0, 300)
+    jump = (tracks.time >= T0 + 100) & (tracks.time < T0 + 115)
+    tracks.lon = np.where(jump, tracks.lon + 0.25, tracks.lon)
+    for name in ("groundspeed_kt", "track_deg", "vertical_rate_fpm"):
+        setattr(tracks, name, np.full(len(tracks), np.nan))
+    assert not skyfence.detect(tracks, zones).num_rows  # the jumped positions stay outside too
+    mon = WarningMonitor(zones, near_miss_m=0)
+    assert mon.feed(tracks).num_rows == 0
+    assert mon.stats["suspect fix"] == 15
+    # the same track without the jump is predicted all along (the check does not mute clean data)
+    clean = _fly(10.0, 44.5, 0.0, 400.0, 300)
+    mon = WarningMonitor(zones, near_miss_m=0)
+    assert mon.feed(clean).num_rows == 0 and mon.stats["suspect fix"] == 0 and mon.stats["paths"] == 61

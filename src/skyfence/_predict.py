@@ -12,6 +12,10 @@ s is predicted with two motion models:
   straight on after), only where the aircraft turns at ``min_turn_dps`` or
   more (below that it is the straight path).
 
+Fixes that the integrity checks flag (:func:`skyfence._integrity.fix_flags`)
+are not used: no prediction is issued at them and no velocity or turn rate
+is taken from them.
+
 An entry is kept only when it survives a track error of ``track_margin_deg``
 either way (the same path flown at the track plus and minus the margin enters
 too) and, unless the horizon ends first, the path stays inside at least
@@ -202,22 +206,38 @@ class WarningMonitor:
         self._keys = np.empty(0, np.int64)
         self._st = _State.empty(0)
         self._next_ep = 0
-        self.stats: dict[str, int] = {"issue points": 0, "late fix": 0, "no velocity": 0, "slow": 0, "paths": 0}
+        self.stats: dict[str, int] = {"issue points": 0, "late fix": 0, "suspect fix": 0, "no velocity": 0, "slow": 0,
+                                      "paths": 0}  # fmt: skip
 
     # ------------------------------------------------------------------ feed
     def feed(self, tracks: Tracks) -> pa.Table:
         """Process new fixes; return the warnings they raise (schema ``SCHEMA``,
         without the evaluation columns filled)."""
+        from ._integrity import fix_flags
         from .engine._prepare import prepare
 
         s = self.settings
         late = self._late(tracks)
         self.stats["late fix"] += int(late.sum())
         parts = [tracks] if self._tail is None else [self._tail, tracks]
-        prep = prepare(Tracks.concat(parts), s.max_gap)
+        full = prepare(Tracks.concat(parts), s.max_gap)
+        if len(full.tracks) == 0:
+            return empty_table()
+        # fixes the integrity checks flag (impossible speed, jumps, frozen positions, ...) neither issue
+        # predictions nor give velocities and turn rates: a warning built on a spoofed or garbled position is
+        # worse than none.  History keeps them, so that the checks see the same fixes batch after batch.
+        bad = fix_flags(full.tracks) != 0
+        if bad.any():
+            ft = full.tracks
+            self.stats["suspect fix"] += int((bad & (ft.time > self._done_time(ft.icao24))).sum())
+            prep = prepare(ft.take(np.flatnonzero(~bad)), s.max_gap)
+        else:
+            prep = full
         tr = prep.tracks
         n = len(tr)
         if n == 0:
+            self._remember(full.tracks)
+            self._forget(full.tracks.time.max())
             return empty_table()
         track_of = np.repeat(np.arange(prep.n_tracks), np.diff(prep.start))
         first_of = prep.start[track_of]
@@ -235,13 +255,13 @@ class WarningMonitor:
         self.stats["issue points"] += len(issue)
         rows = [self._predict(prep, issue[a : a + s.chunk], first_of[issue[a : a + s.chunk]], prev_t[a : a + s.chunk])
                 for a in range(0, len(issue), s.chunk)]  # fmt: skip
-        self._remember(tr)
+        self._remember(full.tracks)
         if not rows:
             table = empty_table()
         else:
             rows = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
             table = self._episodes(tr, prep, rows)
-        self._forget(tr.time.max())
+        self._forget(full.tracks.time.max())
         return table
 
     def _forget(self, now: float) -> None:

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         ev = warnings.column("event").to_pylist()
         parts = [f"{st.rows_read} fixes read",
                  "skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped",
-                 f"{ms['issue points']} prediction points" + (f" ({not_made}: not predicted)" if not_made else ""),
+                 f"{ms['issue points']} prediction points" + (f" ({not_made}: not predicted)" if not_made else "")
+                 + (f", {ms['suspect fix']} suspect fixes not used (integrity flags)" if ms["suspect fix"] else ""),
                  f"{ev.count('warning')} warnings", f"{ev.count('near-miss')} near misses"]  # fmt: skip
         if entries is not None:
             lead = entries["lead_s"].to_numpy()

@@ -287,3 +287,22 @@ def test_no_warning_from_positions_the_integrity_checks_flag(tmp_path):
     clean = _fly(10.0, 44.5, 0.0, 400.0, 300)
     mon = WarningMonitor(zones, near_miss_m=0)
     assert mon.feed(clean).num_rows == 0 and mon.stats["suspect fix"] == 0 and mon.stats["paths"] == 61
+
+
+def test_cli_warn_counts_the_suspect_fixes_it_did_not_use(tmp_path, capsys):
+    import pandas as pd
+
+    from skyfence.cli import main
+
+    _zones(tmp_path, [("Z", _box(10.3, 44.0, 11.0, 46.0), {})])
+    tracks = _fly(10.0, 44.5, 0.0, 400.0, 300)
+    jump = (tracks.time >= T0 + 100) & (tracks.time < T0 + 115)
+    src = tmp_path / "t.csv"
+    pd.DataFrame({"icao24": ["abc123"] * len(tracks), "time": tracks.time, "lat": tracks.lat,
+                  "lon": np.where(jump, tracks.lon + 0.25, tracks.lon),
+                  "alt_baro_ft": tracks.alt_baro_ft}).to_csv(src, index=False)  # fmt: skip
+    out = tmp_path / "w.jsonl"
+    assert main(["warn", str(src), "--zones", str(tmp_path / "zones.geojson"), "--near-miss", "0", "-o", str(out),
+                 "--format", "jsonl"]) == 0  # fmt: skip
+    assert out.read_text() == ""
+    assert "15 suspect fixes not used (integrity flags); 0 warnings" in capsys.readouterr().err

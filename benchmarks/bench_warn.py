@@ -16,7 +16,13 @@ included) with no entry of that aircraft into that zone within ``horizon +
 tolerance`` s, per aircraft-hour of recording.  Warnings whose predicted
 entry (plus tolerance) falls after the end of the aircraft's track (the
 recordings are cut to an area: aircraft leave it) cannot be checked and are
-counted apart.
+counted apart.  The rate is counted over the same exposure in both its
+terms: the warnings issued while every warning is checkable (at most
+``horizon + tolerance`` s before the end of the aircraft's track) per
+aircraft-hour of that time (each track less its last ``horizon +
+tolerance`` s).  Dividing all the checkable false warnings by all the
+aircraft-hours, as well printed, counts the end of every track in the
+hours but not its warnings: it understates the rate.
 
 Targets (issue 3): median lead >= 60 s on straight-cruise entries, fewer
 than 1 false warning per 10 aircraft-hours, against ``world``.
@@ -71,7 +77,7 @@ def main() -> int:
           f"tolerance {args.tolerance:g} s; settings {settings or 'defaults'}")  # fmt: skip
     rows = []
     all_str, all_rest, all_warned_str, all_warned_rest = [], [], [], []  # lead per entry; *_warned_*: first entries
-    tot = dict(alerts=0, hours=0.0, false=0, false_ep=0, unverifiable=0, warnings=0, near=0, entries=0, fixes=0, secs=0.0)
+    tot = dict(alerts=0, hours=0.0, exp_hours=0.0, false_exp=0, false=0, false_ep=0, unverifiable=0, warnings=0, near=0, entries=0, fixes=0, secs=0.0)
     for name in args.files:
         path = TRACKS_DIR / f"{name}.json.gz"
         tracks = skyfence.read_tracks(path)
@@ -83,7 +89,10 @@ def main() -> int:
         w, ent = evaluate(w, ep, args.horizon, args.tolerance)
         prep = prepare(tracks, mon.settings.max_gap)
         tr = prep.tracks
-        hours = float(np.sum(tr.time[prep.start[1:] - 1] - tr.time[prep.start[:-1]])) / 3600.0
+        span = tr.time[prep.start[1:] - 1] - tr.time[prep.start[:-1]]
+        hours = float(np.sum(span)) / 3600.0
+        reach = args.horizon + args.tolerance  # a warning issued later than this before the track ends may be unverifiable
+        exp_hours = float(np.sum(np.maximum(span - reach, 0.0))) / 3600.0
         cruise = straight_cruise_entries(tracks, ent, WINDOW, MAX_TRACK_CHANGE, MIN_SPEED, mon.settings.max_gap)
         first = ent["first_entry"].to_numpy(bool) if len(ent) else np.zeros(0, bool)
         lead = ent["lead_s"].to_numpy()
@@ -107,6 +116,11 @@ def main() -> int:
         g = warn.assign(_hit=warn["achieved_lead_s"].notna(), _ver=verifiable).groupby(["icao24", "zone", "episode"])
         agg = g.agg(hit=("_hit", "any"), ver=("_ver", "last"))
         false_ep = int((~agg["hit"] & agg["ver"]).sum())
+        # alerts opened while all warnings are checkable: issued at least horizon + tolerance before the track ends
+        g2 = warn.assign(_hit=warn["achieved_lead_s"].notna(), _in=issued + reach <= track_end)
+        agg2 = g2.groupby(["icao24", "zone", "episode"]).agg(hit=("_hit", "any"), first_in=("_in", "first"))
+        tot["false_exp"] += int((~agg2["hit"] & agg2["first_in"]).sum())
+        tot["exp_hours"] += exp_hours
         tot["alerts"] += len(agg)
         tot["hours"] += hours
         tot["false"] += int(false.sum())
@@ -156,7 +170,12 @@ def main() -> int:
     med = q(np.where(np.isnan(ls), 0.0, ls), 50)
     print()
     print(f"TARGET median lead >= 60 s, straight cruise entries (unwarned = 0 s): {'PASS' if med >= 60 else 'FAIL'} ({med:.0f} s)")
-    print(f"TARGET < 1 false warning per 10 aircraft-hours, counting alerts (episodes): "
+    eh = tot["exp_hours"]
+    per10_exp = tot["false_exp"] / eh * 10 if eh else float("nan")
+    print(f"TARGET < 1 false warning per 10 aircraft-hours, counting alerts (episodes) opened at least "
+          f"{args.horizon + args.tolerance:g} s before the track ends, per aircraft-hour of that time "
+          f"({tot['false_exp']} in {eh:.1f} h): {'PASS' if per10_exp < 1 else 'FAIL'} ({per10_exp:.2f})")  # fmt: skip
+    print(f"       all checkable false alerts over all aircraft-hours (understates: track ends in the hours only): "
           f"{'PASS' if per10 < 1 else 'FAIL'} ({per10:.2f})")  # fmt: skip
     print(f"       the same counting every warning event, re-issues included: "
           f"{'PASS' if per10_ev < 1 else 'FAIL'} ({per10_ev:.2f})")  # fmt: skip

@@ -251,3 +251,58 @@ def test_cli_warn_in_a_real_process(tmp_path):
                            "--model", "straight"], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "none.json" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--near-miss", "-1"], "--near-miss must be a non-negative number of nautical miles, got -1"),
+    (["--near-miss", "30"], "--near-miss: the near-miss distance must be at most 50 km (26.9 NM), got 30 NM"),
+    (["--quiet-period", "-1"], "--quiet-period must be a non-negative number"),
+    (["--max-gap", "0"], "--max-gap must be a positive number of seconds"),
+    (["--step", "200"], "--step (200 s) must not exceed the --horizon (120 s)"),
+])  # fmt: skip
+def test_cli_warn_bad_option_is_named_as_typed(tmp_path, capsys, argv, message):
+    # the message names the option the user typed, in its unit (not near_miss_m in metres, quiet, max_gap)
+    from skyfence.cli import main
+
+    assert main(["warn", str(tmp_path / "unread.csv"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"skyfence: error: {message}") and "\n" not in err, err
+
+
+def test_no_warning_from_positions_the_integrity_checks_flag(tmp_path):
+    # flying north 23 km west of a zone, no velocity reported; for 15 s the positions jump 20 km east (a
+    # garbled or spoofed position) and come back.  The velocity derived across the jump (about 4,800 kt,
+    # east) predicted an entry: a false warning.  Those fixes are flagged (speed, jump) and not used.
+    zones = _zones(tmp_path, [("Z", _box(10.3, 44.0, 11.0, 46.0), {})])
+    tracks = _fly(10.0, 44.5, 0.0, 400.0, 300)
+    jump = (tracks.time >= T0 + 100) & (tracks.time < T0 + 115)
+    tracks.lon = np.where(jump, tracks.lon + 0.25, tracks.lon)
+    for name in ("groundspeed_kt", "track_deg", "vertical_rate_fpm"):
+        setattr(tracks, name, np.full(len(tracks), np.nan))
+    assert not skyfence.detect(tracks, zones).num_rows  # the jumped positions stay outside too
+    mon = WarningMonitor(zones, near_miss_m=0)
+    assert mon.feed(tracks).num_rows == 0
+    assert mon.stats["suspect fix"] == 15
+    # the same track without the jump is predicted all along (the check does not mute clean data)
+    clean = _fly(10.0, 44.5, 0.0, 400.0, 300)
+    mon = WarningMonitor(zones, near_miss_m=0)
+    assert mon.feed(clean).num_rows == 0 and mon.stats["suspect fix"] == 0 and mon.stats["paths"] == 61
+
+
+def test_cli_warn_counts_the_suspect_fixes_it_did_not_use(tmp_path, capsys):
+    import pandas as pd
+
+    from skyfence.cli import main
+
+    _zones(tmp_path, [("Z", _box(10.3, 44.0, 11.0, 46.0), {})])
+    tracks = _fly(10.0, 44.5, 0.0, 400.0, 300)
+    jump = (tracks.time >= T0 + 100) & (tracks.time < T0 + 115)
+    src = tmp_path / "t.csv"
+    pd.DataFrame({"icao24": ["abc123"] * len(tracks), "time": tracks.time, "lat": tracks.lat,
+                  "lon": np.where(jump, tracks.lon + 0.25, tracks.lon),
+                  "alt_baro_ft": tracks.alt_baro_ft}).to_csv(src, index=False)  # fmt: skip
+    out = tmp_path / "w.jsonl"
+    assert main(["warn", str(src), "--zones", str(tmp_path / "zones.geojson"), "--near-miss", "0", "-o", str(out),
+                 "--format", "jsonl"]) == 0  # fmt: skip
+    assert out.read_text() == ""
+    assert "15 suspect fixes not used (integrity flags); 0 warnings" in capsys.readouterr().err

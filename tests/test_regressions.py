@@ -65,3 +65,31 @@ def test_fl_band_vertical_entry_matches_oracle():
     got = oracle.engine_frame(skyfence.detect(trk, layers))
     assert len(expected) >= 25
     assert oracle.compare_episodes(expected, got) == []
+
+
+def test_kernel_buffers_grow_on_long_segments_through_a_comb():
+    # The kernels work on borrowed views of buffers they grow themselves
+    # (crossings, cells, intervals, episodes).  One 31-degree segment through
+    # a comb of 300 teeth crosses 600 edges (crossing buffer: 256), meets
+    # hundreds of subcells (cell buffer: 256), and 4 such tracks give 1,200
+    # episodes (episode buffer: 1,024).  Each tooth must be one episode with
+    # its analytic entry and exit.
+    x = np.arange(300) * 0.1
+    teeth = [shapely.box(a, 1.0, a + 0.05, 2.0) for a in x]
+    comb = shapely.union_all([shapely.box(-0.5, 0.0, 30.5, 1.0), *teeth])
+    zones = [_zone("COMB", comb)]
+    n = 4
+    trk = Tracks.from_columns(
+        icao24=np.repeat(np.arange(1, n + 1, dtype=np.uint32), 2), time=T0 + np.tile([0.0, 3100.0], n),
+        lat=np.repeat(1.5 + 0.1 * np.arange(n), 2), lon=np.tile([-0.55, 30.45], n),
+    )  # fmt: skip
+    eps = skyfence.detect(trk, zones, max_gap=1e9)
+    assert eps.num_rows == n * 300
+    entry = (eps.column("entry_time").cast("int64").to_numpy() / 1e6 - T0).reshape(n, 300)
+    exit_ = (eps.column("exit_time").cast("int64").to_numpy() / 1e6 - T0).reshape(n, 300)
+    # the track moves 0.01 degree per second from lon -0.55: tooth [a, a + 0.05] is entered at (a + 0.55) * 100 s
+    for k in range(n):
+        np.testing.assert_allclose(entry[k], (x + 0.55) * 100.0, atol=1e-3)
+        np.testing.assert_allclose(exit_[k], (x + 0.60) * 100.0, atol=1e-3)
+    expected = oracle.oracle_episodes(trk, zones, max_gap=1e9)
+    assert oracle.compare_episodes(expected, oracle.engine_frame(eps)) == []

@@ -45,6 +45,9 @@ def test_schema_units_and_read_back(world):
     out, summary, df, _ = world
     files = _files(out)
     assert files and all(pq.read_schema(f).equals(OPENSKY_SCHEMA) for f in files)
+    # the columns, in order, of a real OpenSky state-vector export (tests/data), not only of the copy above
+    real = (Path(__file__).parent / "data" / "tracks" / "opensky_states.csv").read_text().splitlines()[0].split(",")
+    assert pq.read_schema(files[0]).names == real
     assert len(df) == summary.fixes > 100_000
     manifest = json.loads((out / "_synth.json").read_text())
     assert manifest["layout"] == "date=YYYY-MM-DD/hour=HH/part-N.parquet" and manifest["fixes"] == summary.fixes

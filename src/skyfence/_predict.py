@@ -12,6 +12,10 @@ s is predicted with two motion models:
   straight on after), only where the aircraft turns at ``min_turn_dps`` or
   more (below that it is the straight path).
 
+Fixes that the integrity checks flag (:func:`skyfence._integrity.fix_flags`)
+are not used: no prediction is issued at them and no velocity or turn rate
+is taken from them.
+
 An entry is kept only when it survives a track error of ``track_margin_deg``
 either way (the same path flown at the track plus and minus the margin enters
 too) and, unless the horizon ends first, the path stays inside at least
@@ -126,27 +130,34 @@ class WarnSettings:
     history: float = 60.0
     chunk: int = 8192
 
-    def check(self) -> "WarnSettings":
-        """Raise :class:`ConfigError` on a value that makes no sense."""
+    def check(self, names: dict | None = None) -> "WarnSettings":
+        """Raise :class:`ConfigError` on a value that makes no sense.
+
+        ``names`` maps a field to the name the user gave it (a command-line
+        option, ``{"quiet": "--quiet-period"}``), used in the message."""
+        names = names or {}
+        say = lambda field: names.get(field, field)  # noqa: E731
         if self.model not in MODELS:
-            raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+            raise ConfigError(f"{say('model')} must be one of {', '.join(MODELS)}, got {self.model!r}")
         for name in ("horizon", "cadence", "step", "max_gap", "turn_window", "base", "fresh"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ConfigError(f"{name} must be a positive number of seconds, got {v!r}")
+                raise ConfigError(f"{say(name)} must be a positive number of seconds, got {v!r}")
         if self.horizon > 1800:
-            raise ConfigError(f"horizon must be at most 1800 s, got {self.horizon:g}")
+            raise ConfigError(f"{say('horizon')} must be at most 1800 s, got {self.horizon:g}")
         if self.step > self.horizon:
-            raise ConfigError(f"step ({self.step:g} s) must not exceed the horizon ({self.horizon:g} s)")
+            raise ConfigError(f"{say('step')} ({self.step:g} s) must not exceed the {say('horizon')} "
+                              f"({self.horizon:g} s)")  # fmt: skip
         for name in ("near_miss_m", "min_inside_s", "track_margin_deg", "quiet", "change_s", "change_rel", "min_speed_kt",
                      "min_turn_dps", "max_turn_dps", "max_turn_deg"):  # fmt: skip
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
-                raise ConfigError(f"{name} must be a non-negative number, got {v!r}")
+                raise ConfigError(f"{say(name)} must be a non-negative number, got {v!r}")
         if self.near_miss_m > 50_000:
-            raise ConfigError(f"near-miss distance must be at most 50 km, got {self.near_miss_m:g} m")
+            raise ConfigError(f"{say('near_miss_m')}: the near-miss distance must be at most 50 km (26.9 NM), "
+                              f"got {self.near_miss_m / NM:g} NM")  # fmt: skip
         if int(self.confirm) < 1:
-            raise ConfigError(f"confirm must be at least 1, got {self.confirm!r}")
+            raise ConfigError(f"{say('confirm')} must be at least 1, got {self.confirm!r}")
         return self
 
     @property
@@ -195,22 +206,38 @@ class WarningMonitor:
         self._keys = np.empty(0, np.int64)
         self._st = _State.empty(0)
         self._next_ep = 0
-        self.stats: dict[str, int] = {"issue points": 0, "late fix": 0, "no velocity": 0, "slow": 0, "paths": 0}
+        self.stats: dict[str, int] = {"issue points": 0, "late fix": 0, "suspect fix": 0, "no velocity": 0, "slow": 0,
+                                      "paths": 0}  # fmt: skip
 
     # ------------------------------------------------------------------ feed
     def feed(self, tracks: Tracks) -> pa.Table:
         """Process new fixes; return the warnings they raise (schema ``SCHEMA``,
         without the evaluation columns filled)."""
+        from ._integrity import fix_flags
         from .engine._prepare import prepare
 
         s = self.settings
         late = self._late(tracks)
         self.stats["late fix"] += int(late.sum())
         parts = [tracks] if self._tail is None else [self._tail, tracks]
-        prep = prepare(Tracks.concat(parts), s.max_gap)
+        full = prepare(Tracks.concat(parts), s.max_gap)
+        if len(full.tracks) == 0:
+            return empty_table()
+        # fixes the integrity checks flag (impossible speed, jumps, frozen positions, ...) neither issue
+        # predictions nor give velocities and turn rates: a warning built on a spoofed or garbled position is
+        # worse than none.  History keeps them, so that the checks see the same fixes batch after batch.
+        bad = fix_flags(full.tracks) != 0
+        if bad.any():
+            ft = full.tracks
+            self.stats["suspect fix"] += int((bad & (ft.time > self._done_time(ft.icao24))).sum())
+            prep = prepare(ft.take(np.flatnonzero(~bad)), s.max_gap)
+        else:
+            prep = full
         tr = prep.tracks
         n = len(tr)
         if n == 0:
+            self._remember(full.tracks)
+            self._forget(full.tracks.time.max())
             return empty_table()
         track_of = np.repeat(np.arange(prep.n_tracks), np.diff(prep.start))
         first_of = prep.start[track_of]
@@ -228,13 +255,13 @@ class WarningMonitor:
         self.stats["issue points"] += len(issue)
         rows = [self._predict(prep, issue[a : a + s.chunk], first_of[issue[a : a + s.chunk]], prev_t[a : a + s.chunk])
                 for a in range(0, len(issue), s.chunk)]  # fmt: skip
-        self._remember(tr)
+        self._remember(full.tracks)
         if not rows:
             table = empty_table()
         else:
             rows = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
             table = self._episodes(tr, prep, rows)
-        self._forget(tr.time.max())
+        self._forget(full.tracks.time.max())
         return table
 
     def _forget(self, now: float) -> None:

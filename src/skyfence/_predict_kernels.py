@@ -14,12 +14,10 @@ import math
 import numba
 import numpy as np
 
+from .engine._depth import _frame, _project1
 from .engine._index import RES, cells_in_box
 
 KT = 1852.0 / 3600.0  # m/s per knot
-A_WGS84 = 6378137.0
-E2_WGS84 = 0.00669437999014
-R_MEAN = 6371008.8
 
 
 @numba.njit(cache=True, inline="always")
@@ -29,34 +27,17 @@ def _wrap180(x):
 
 @numba.njit(cache=True, inline="always")
 def _radii(lat0):
-    s = math.sin(math.radians(lat0))
-    w = math.sqrt(1.0 - E2_WGS84 * s * s)
-    return A_WGS84 / w, A_WGS84 * (1.0 - E2_WGS84) / (w * w * w)
-
-
-@numba.njit(cache=True, inline="always")
-def aeqd_fwd(lon, lat, lon0, lat0, n_rad, m_rad):
-    """Azimuthal equidistant (east, north) metres about (lon0, lat0).
-
-    The spherical formula scaled east-west by the prime-vertical and
-    north-south by the meridional radius of WGS84 at the centre: within a few
-    metres of geodesic distances up to 50 km from the centre.
-    """
-    p0 = math.radians(lat0)
-    s0, c0 = math.sin(p0), math.cos(p0)
-    p = math.radians(lat)
-    dl = math.radians(lon - lon0)
-    sp, cp, cd = math.sin(p), math.cos(p), math.cos(dl)
-    u = cp * math.sin(dl)
-    v = c0 * sp - s0 * cp * cd
-    c = math.atan2(math.hypot(u, v), s0 * sp + c0 * cp * cd)
-    k = 1.0 if c < 1e-12 else c / math.sin(c)
-    return n_rad * k * u, m_rad * k * v
+    """Prime-vertical and meridional radii of WGS84 at ``lat0`` (those of the
+    engine's azimuthal equidistant frame, :func:`skyfence.engine._depth._frame`)."""
+    frame = _frame(0.0, lat0)
+    return frame[3], frame[4]
 
 
 @numba.njit(cache=True, inline="always")
 def aeqd_inv(x, y, lon0, lat0, n_rad, m_rad):
-    """Inverse of :func:`aeqd_fwd`: (lon, lat) in degrees, lon in [-180, 180)."""
+    """Inverse of the engine's azimuthal equidistant projection about
+    ``(lon0, lat0)`` (:func:`skyfence.engine._depth._project1`): (lon, lat)
+    in degrees, lon in [-180, 180)."""
     u, v = x / n_rad, y / m_rad
     c = math.hypot(u, v)
     if c < 1e-15:
@@ -257,7 +238,7 @@ def closest(pair_path, pair_zone, lon0, lat0, px, py, plon, plat, npts, reach, g
         ymin, ymax = max(-90.0, ymin - mlat), min(90.0, ymax + mlat)
         mlon = mlat / max(math.cos(math.radians(max(abs(ymin), abs(ymax)))), 1e-3)
         xmin, xmax = lon0[p] + xmin - mlon, lon0[p] + xmax + mlon
-        n_rad, m_rad = _radii(lat0[p])
+        frame = _frame(lon0[p], lat0[p])
         best = np.inf
         bk = 0.0
         for shift in (-360.0, 0.0, 360.0):
@@ -276,8 +257,8 @@ def closest(pair_path, pair_zone, lon0, lat0, px, py, plon, plat, npts, reach, g
                         e = cell_edges[q]
                         if ex0[e] == ex1[e] and abs(ex0[e]) == 180.0:
                             continue
-                        ax, ay = aeqd_fwd(ex0[e], ey0[e], lon0[p], lat0[p], n_rad, m_rad)
-                        bx, by = aeqd_fwd(ex1[e], ey1[e], lon0[p], lat0[p], n_rad, m_rad)
+                        ax, ay = _project1(ex0[e], ey0[e], frame)
+                        bx, by = _project1(ex1[e], ey1[e], frame)
                         lim = min(best, reach)
                         if (min(ax, bx) > qx1 + lim or max(ax, bx) < qx0 - lim
                                 or min(ay, by) > qy1 + lim or max(ay, by) < qy0 - lim):

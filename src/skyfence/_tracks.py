@@ -172,6 +172,8 @@ class Tracks:
             return Tracks.from_columns(
                 icao24=np.empty(0, np.uint32), time=np.empty(0), lat=np.empty(0), lon=np.empty(0)
             )
+        if len(parts) == 1:
+            return parts[0]  # nothing to merge: no copy of every column
         names: dict[str, int] = {}
         codes = []
         stats = ReadStats()

@@ -62,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
         over["confirm"] = args.confirm
     if args.quiet_period is not None:
         over["quiet"] = args.quiet_period
-    settings = WarnSettings(**{**WarnSettings().__dict__, **over}).check()  # bad values fail before any reading
+    if not (args.near_miss >= 0):  # NaN too; checked here, in the unit given
+        raise ConfigError(f"--near-miss must be a non-negative number of nautical miles, got {args.near_miss:g}")
+    # bad values fail before any reading, named as the options that set them
+    settings = WarnSettings(**{**WarnSettings().__dict__, **over}).check(OPTION_NAMES)
     if not (args.tolerance >= 0):
         raise ConfigError(f"--tolerance must be a non-negative number of seconds, got {args.tolerance:g}")
     columns = parse_columns(args.column)
@@ -96,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         ev = warnings.column("event").to_pylist()
         parts = [f"{st.rows_read} fixes read",
                  "skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped",
-                 f"{ms['issue points']} prediction points" + (f" ({not_made}: not predicted)" if not_made else ""),
+                 f"{ms['issue points']} prediction points" + (f" ({not_made}: not predicted)" if not_made else "")
+                 + (f", {ms['suspect fix']} suspect fixes not used (integrity flags)" if ms["suspect fix"] else ""),
                  f"{ev.count('warning')} warnings", f"{ev.count('near-miss')} near misses"]  # fmt: skip
         if entries is not None:
             lead = entries["lead_s"].to_numpy()
@@ -128,3 +132,6 @@ def table_text(table, limit: int = 50) -> str:
 
 
 NM_M = 1852.0
+OPTION_NAMES = {"horizon": "--horizon", "model": "--model", "cadence": "--cadence", "step": "--step",
+                "near_miss_m": "--near-miss", "confirm": "--confirm", "quiet": "--quiet-period",
+                "max_gap": "--max-gap"}  # fmt: skip

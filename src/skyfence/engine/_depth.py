@@ -25,9 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from ._borrow import borrow
+
 TOL_M = 10.0
 TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
-WINDOWS = (0.5, 2.0, 8.0, 32.0, 180.0)  # window half-heights, degrees of latitude
+WINDOWS = (4.0, 16.0, 180.0)  # window half-heights, degrees of latitude (wide first: re-measuring costs more than projecting)
 
 
 A_WGS84 = 6378137.0
@@ -76,18 +78,55 @@ def project(lon, lat, lon0, lat0):
 PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
 
 
-def _split_long(edges):
-    """Edges (straight in lon/lat) cut into pieces of at most ``PIECE_DEG``,
-    so that each piece stays straight in the projection to within a metre."""
-    a0, b0, a1, b1 = edges
-    n = np.maximum(1, np.ceil(np.maximum(np.abs(a1 - a0), np.abs(b1 - b0)) / PIECE_DEG)).astype(np.int64)
-    if (n == 1).all():
-        return a0, b0, a1, b1
-    k = np.repeat(np.arange(len(n)), n)
-    j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    f0, f1 = j / n[k], (j + 1) / n[k]
-    return (a0[k] + f0 * (a1[k] - a0[k]), b0[k] + f0 * (b1[k] - b0[k]),
-            a0[k] + f1 * (a1[k] - a0[k]), b0[k] + f1 * (b1[k] - b0[k]))  # fmt: skip
+@numba.njit(cache=True, nogil=True)
+def _window_edges(ex0, ey0, ex1, ey1, cx, cy, w, wlon, piece):
+    """The edges meeting the box ``cx ± wlon``, ``cy ± w`` (also shifted by
+    ±360 where the box crosses the antimeridian), cut into pieces of at most
+    ``piece`` degrees (so that each stays straight in the projection to
+    within a metre) and projected on (cx, cy): a (4, m) array of
+    ``x0, y0, x1, y1``.  One pass over the zone's edges, no temporaries; each
+    vertex projected once where consecutive edges share it."""
+    ex0, ey0, ex1, ey1 = borrow(ex0), borrow(ey0), borrow(ex1), borrow(ey1)
+    frame = _frame(cx, cy)
+    out = np.empty((4, 0))
+    for pass_ in range(2):
+        m = 0
+        for si in range(3):
+            shift = (0.0, 360.0, -360.0)[si]
+            if (si == 1 and cx + wlon < 180.0) or (si == 2 and cx - wlon > -180.0):
+                continue  # no edge can meet the box with this shift
+            px, py, qx, qy = np.nan, np.nan, np.nan, np.nan  # last vertex projected: lon/lat, x/y
+            for e in range(len(ex0)):
+                a0, a1 = ex0[e] + shift, ex1[e] + shift
+                b0, b1 = ey0[e], ey1[e]
+                if not (max(a0, a1) >= cx - wlon and min(a0, a1) <= cx + wlon
+                        and max(b0, b1) >= cy - w and min(b0, b1) <= cy + w):  # fmt: skip
+                    continue
+                n = max(1, int(math.ceil(max(abs(a1 - a0), abs(b1 - b0)) / piece)))
+                if pass_ == 0:
+                    m += n
+                    continue
+                if a0 == px and b0 == py:
+                    xa, ya = qx, qy
+                else:
+                    xa, ya = _project1(a0, b0, frame)
+                for j in range(n):
+                    if j + 1 == n:
+                        la, lb = a1, b1
+                    else:
+                        f = (j + 1) / n
+                        la, lb = a0 + f * (a1 - a0), b0 + f * (b1 - b0)
+                    xb, yb = _project1(la, lb, frame)
+                    out[0, m], out[1, m], out[2, m], out[3, m] = xa, ya, xb, yb
+                    xa, ya = xb, yb
+                    m += 1
+                px, py, qx, qy = a1, b1, xa, ya
+        if pass_ == 0:
+            out = np.empty((4, m))
+    return out
+
+
+PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
 
 
 class Window:
@@ -96,22 +135,10 @@ class Window:
     def __init__(self, ex0, ey0, ex1, ey1, cx, cy, w):
         self.cx, self.cy, self.w = cx, cy, w
         self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
-        sel = []
-        for shift in (0.0, 360.0, -360.0):
-            x0, x1 = ex0 + shift, ex1 + shift
-            m = (
-                (np.maximum(x0, x1) >= cx - self.wlon) & (np.minimum(x0, x1) <= cx + self.wlon)
-                & (np.maximum(ey0, ey1) >= cy - w) & (np.minimum(ey0, ey1) <= cy + w)
-            )  # fmt: skip
-            if m.any():
-                sel.append((x0[m], ey0[m], x1[m], ey1[m]))
-        self.empty = not sel
+        self.edges = _window_edges(ex0, ey0, ex1, ey1, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
+        self.empty = self.edges.shape[1] == 0
         if self.empty:
             return
-        a0, b0, a1, b1 = _split_long((np.concatenate(c) for c in zip(*sel)))
-        xa, ya = project(a0, b0, cx, cy)
-        xb, yb = project(a1, b1, cx, cy)
-        self.edges = np.ascontiguousarray(np.stack([xa, ya, xb, yb]), dtype=np.float64)
         self.fine = _build_grid(self.edges, 1)
         self.coarse = _build_grid(self.edges, 8)
 
@@ -250,19 +277,21 @@ def _empty_rings(ptr, nx, ny):
 
 
 @numba.njit(cache=True, inline="always")
-def _seg_dist(px, py, ax, ay, bx, by):
+def _seg_dist2(px, py, ax, ay, bx, by):
+    """Squared distance from a point to a segment."""
     dx, dy = bx - ax, by - ay
     l2 = dx * dx + dy * dy
     t = 0.0 if l2 == 0.0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / l2))
     qx, qy = ax + t * dx - px, ay + t * dy - py
-    return math.sqrt(qx * qx + qy * qy)
+    return qx * qx + qy * qy
 
 
 @numba.njit(cache=True, inline="always")
-def _box_dist(px, py, x0, y0, x1, y1):
+def _box_dist2(px, py, x0, y0, x1, y1):
+    """Squared distance from a point to a box."""
     dx = max(x0 - px, 0.0, px - x1)
     dy = max(y0 - py, 0.0, py - y1)
-    return math.sqrt(dx * dx + dy * dy)
+    return dx * dx + dy * dy
 
 
 @numba.njit(cache=True)
@@ -283,7 +312,8 @@ def _nearest2(px, py, edges, fine, coarse):
 @numba.njit(cache=True)
 def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
     """Distance from (px, py) to the nearest edge: ring search on the grid,
-    starting at the first ring that holds an edge (``skip``)."""
+    starting at the first ring that holds an edge (``skip``); squared
+    distances inside (one square root at the end, same result)."""
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
     best = np.inf
@@ -296,12 +326,12 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
             i = ci - r
             while i <= ci + r:
                 c = j * nx + i
-                if 0 <= i < nx and ptr[c + 1] > ptr[c] and _box_dist(
+                if 0 <= i < nx and ptr[c + 1] > ptr[c] and _box_dist2(
                     px, py, xmin + i * cell, ymin + j * cell, xmin + (i + 1) * cell, ymin + (j + 1) * cell
                 ) < best:
                     for q in range(ptr[c], ptr[c + 1]):
                         e = ids[q]
-                        d = _seg_dist(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
+                        d = _seg_dist2(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
                         if d < best:
                             best = d
                 i += step if step > 0 else 1
@@ -314,16 +344,16 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
         gy1 = ymin + ny * cell
         inner = np.inf
         if bx0 > xmin:
-            inner = min(inner, _box_dist(px, py, xmin, ymin, bx0, gy1))
+            inner = min(inner, _box_dist2(px, py, xmin, ymin, bx0, gy1))
         if bx1 < gx1:
-            inner = min(inner, _box_dist(px, py, bx1, ymin, gx1, gy1))
+            inner = min(inner, _box_dist2(px, py, bx1, ymin, gx1, gy1))
         if by0 > ymin:
-            inner = min(inner, _box_dist(px, py, xmin, ymin, gx1, by0))
+            inner = min(inner, _box_dist2(px, py, xmin, ymin, gx1, by0))
         if by1 < gy1:
-            inner = min(inner, _box_dist(px, py, xmin, by1, gx1, gy1))
+            inner = min(inner, _box_dist2(px, py, xmin, by1, gx1, gy1))
         if best <= inner:
             break
-    return best
+    return math.sqrt(best)
 
 
 @numba.njit(cache=True, inline="always")
@@ -346,7 +376,11 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
     """Branch and bound on arc length along paths ``eps`` (see module docstring).
 
     Only the sampled points are projected, so long paths cost no more than
-    their samples."""
+    their samples.  The arrays passed on per sample are borrowed views (no
+    reference counting per call; the arguments outlive the call)."""
+    ptr, lon, lat, cum, eps, edges = borrow(ptr), borrow(lon), borrow(lat), borrow(cum), borrow(eps), borrow(edges)
+    fine = fine[:5] + (borrow(fine[5]), borrow(fine[6]), borrow(fine[7]))
+    coarse = coarse[:5] + (borrow(coarse[5]), borrow(coarse[6]), borrow(coarse[7]))
     frame = _frame(lon0, lat0)
     stack = np.empty((64, 4))
     for k in range(len(eps)):

@@ -200,29 +200,33 @@ def episode_paths(tr, first, last, elon, elat, xlon, xlat):
     longitudes are unwrapped along each path (may leave [-180, 180]); ``fix``
     is the fix index of each point, -1 for the interpolated ends.
     """
-    inner = np.maximum(last - first + 1, 0)
-    count = inner + 2
+    count = np.maximum(last - first + 1, 0) + 2
     ptr = np.zeros(len(first) + 1, np.int64)
     np.cumsum(count, out=ptr[1:])
-    pos = np.arange(ptr[-1]) - np.repeat(ptr[:-1], count)  # position within its path
-    ep = np.repeat(np.arange(len(first)), count)
-    fix = first[ep] + pos - 1
-    is_end = (pos == 0) | (pos == count[ep] - 1)
-    fix[is_end] = -1
-    safe = np.where(is_end, 0, fix)
-    lon = np.where(pos == 0, elon[ep], np.where(is_end, xlon[ep], tr.lon[safe] if len(tr) else 0.0))
-    lat = np.where(pos == 0, elat[ep], np.where(is_end, xlat[ep], tr.lat[safe] if len(tr) else 0.0))
-    step = np.diff(lon, prepend=lon[:1] if len(lon) else lon)
-    step = wrap_lon(step)
-    step[ptr[:-1][count > 0]] = 0.0
-    lon = np.repeat(lon[ptr[:-1]], count) + _segment_cumsum(step, ptr)
+    lon = np.empty(ptr[-1])
+    lat = np.empty(ptr[-1])
+    fix = np.empty(ptr[-1], np.int64)
+    _fill_paths(tr.lon, tr.lat, first.astype(np.int64), ptr, elon, elat, xlon, xlat, lon, lat, fix)
     return ptr, lon, lat, fix
 
 
-def _segment_cumsum(values, ptr):
-    c = np.cumsum(values)
-    base = np.repeat(np.concatenate([[0.0], c])[ptr[:-1]], np.diff(ptr))
-    return c - base
+@numba.njit(cache=True, nogil=True)
+def _fill_paths(tlon, tlat, first, ptr, elon, elat, xlon, xlat, lon, lat, fix):
+    """Points of each path (see :func:`episode_paths`), longitudes unwrapped
+    by running sums of the folded steps."""
+    for j in range(len(first)):
+        a, b = ptr[j], ptr[j + 1]
+        for k in range(a, b):
+            if k == a:
+                x, y, f = elon[j], elat[j], -1
+            elif k == b - 1:
+                x, y, f = xlon[j], xlat[j], -1
+            else:
+                f = first[j] + (k - a - 1)
+                x, y = tlon[f], tlat[f]
+            if k > a:
+                x = lon[k - 1] + ((x - lon[k - 1] + 180.0) % 360.0 - 180.0)
+            lon[k], lat[k], fix[k] = x, y, f
 
 
 @numba.njit(cache=True, nogil=True)
@@ -258,11 +262,15 @@ def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xa
     lengths = cum[ptr[1:] - 1]
     bounds = np.searchsorted(index.edge_zone, np.arange(int(index.edge_zone.max(initial=-1)) + 2))
 
+    memo: dict = {}
+
     def zone_edges(z):
-        e = slice(bounds[z], bounds[z + 1])
-        ex0, ey0, ex1, ey1 = index.ex0[e], index.ey0[e], index.ex1[e], index.ey1[e]
-        keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))  # antimeridian cuts are no boundary
-        return ex0[keep], ey0[keep], ex1[keep], ey1[keep]
+        if z not in memo:
+            e = slice(bounds[z], bounds[z + 1])
+            ex0, ey0, ex1, ey1 = index.ex0[e], index.ey0[e], index.ex1[e], index.ey1[e]
+            keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))  # antimeridian cuts are no boundary
+            memo[z] = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
+        return memo[z]
 
     dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), zone_edges, n_threads)
     paths = []

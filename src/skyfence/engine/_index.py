@@ -3,8 +3,9 @@ segment-crossing queries touch only a few edges.
 
 Level 1 is a regular grid of ``RES``-degree cells over the whole globe.  Each
 level-1 cell is split into an ``n x n`` subgrid, ``n`` chosen from the number
-of zone edges in it (1 where it has none), so that a subcell holds about
-``TARGET`` edges.  A subcell lists *entries*: the zones that touch it, each
+of zone edges ``E`` in it (1 where it has none): ``n = sqrt(E / TARGET)``
+(at most ``NMAX``).  Edges are lines, so the ``n`` or so subcells they cross
+hold about ``sqrt(TARGET * E)`` each.  A subcell lists *entries*: the zones that touch it, each
 with a state:
 
 - ``FULL`` (2): the subcell is entirely inside the zone;
@@ -33,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -40,13 +42,14 @@ import numba
 import numpy as np
 import shapely
 
+from .._cache import cache_dir
 from ..zones._model import Zone
 
-FORMAT = 3
+FORMAT = 4
 RES = 1.0
 X0, Y0 = -180.0, -90.0
 NTX, NTY = 360, 180
-TARGET = 6.0
+TARGET = 0.75  # edges per subcell averaged over a level-1 cell (world: 2.4 M subcells, index ~180 MB)
 NMAX = 128
 EPS = 1e-9
 REFX, REFY = 0.5127391, 0.4913727  # reference point inside each subcell, off any round number
@@ -226,10 +229,23 @@ def _clampi(v, hi):
 
 @numba.njit(cache=True)
 def cells_in_box(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
-    """Fill ``buf`` with the subcells meeting a box; return (count, buf).
+    """Fill ``buf`` (grown when needed) with the subcells meeting a box;
+    return (count, buf)."""
+    m = cells_into(xmin, ymin, xmax, ymax, top_off, top_n, res, buf)
+    if m > len(buf):
+        buf = np.empty(max(2 * len(buf), m), np.int64)
+        m = cells_into(xmin, ymin, xmax, ymax, top_off, top_n, res, buf)
+    return m, buf
+
+
+@numba.njit(cache=True)
+def cells_into(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
+    """Fill ``buf`` with the subcells meeting a box; return their count.
 
     The one place that maps coordinates to cells: registration and queries
-    both go through it.  ``buf`` is grown when needed.
+    both go through it.  When the count exceeds ``len(buf)`` only the first
+    ``len(buf)`` are written: the caller grows ``buf`` and calls again (the
+    kernels, whose buffers are borrowed views, cannot take a new array back).
     """
     txa = _clampi(int(math.floor((xmin - X0) / res)), NTX - 1)
     txb = _clampi(int(math.floor((xmax - X0) / res)), NTX - 1)
@@ -247,29 +263,35 @@ def cells_in_box(xmin, ymin, xmax, ymax, top_off, top_n, res, buf):
             sxb = _clampi(int(math.floor((xmax - cx0) / h)), n - 1)
             sya = _clampi(int(math.floor((ymin - cy0) / h)), n - 1)
             syb = _clampi(int(math.floor((ymax - cy0) / h)), n - 1)
-            need = m + (sxb - sxa + 1) * (syb - sya + 1)
-            if need > len(buf):
-                nb = np.empty(max(2 * len(buf), need), np.int64)
-                nb[:m] = buf[:m]
-                buf = nb
             base = top_off[k]
             for sy in range(sya, syb + 1):
                 for sx in range(sxa, sxb + 1):
-                    buf[m] = base + sy * n + sx
+                    if m < len(buf):
+                        buf[m] = base + sy * n + sx
                     m += 1
-    return m, buf
+    return m
 
 
-@numba.njit(cache=True)
-def cell_of(x, y, top_off, top_n, res):
+@numba.njit(cache=True, inline="always")
+def cell_box(x, y, top_off, top_n, res):
+    """The subcell holding (x, y), and its box ``(x0, y0, size)`` (approximate:
+    for a test that a later point is well inside the same subcell)."""
     tx = _clampi(int(math.floor((x - X0) / res)), NTX - 1)
     ty = _clampi(int(math.floor((y - Y0) / res)), NTY - 1)
     k = ty * NTX + tx
     n = top_n[k]
     h = res / n
-    sx = _clampi(int(math.floor((x - (X0 + tx * res)) / h)), n - 1)
-    sy = _clampi(int(math.floor((y - (Y0 + ty * res)) / h)), n - 1)
-    return top_off[k] + sy * n + sx
+    cx0 = X0 + tx * res
+    cy0 = Y0 + ty * res
+    sx = _clampi(int(math.floor((x - cx0) / h)), n - 1)
+    sy = _clampi(int(math.floor((y - cy0) / h)), n - 1)
+    return top_off[k] + sy * n + sx, cx0 + sx * h, cy0 + sy * h, h
+
+
+@numba.njit(cache=True)
+def cell_of(x, y, top_off, top_n, res):
+    """The subcell holding (x, y)."""
+    return cell_box(x, y, top_off, top_n, res)[0]
 
 
 @numba.njit(cache=True)
@@ -326,18 +348,13 @@ def _register(ex0, ey0, ex1, ey1, top_off, top_n, res):
 # -- cache ---------------------------------------------------------------------
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("SKYFENCE_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "skyfence"
-
-
 def zones_key(zones: list[Zone]) -> str:
+    from ..zones._world import GEOMETRY_DIGESTS  # the shipped borders' geometries, known without hashing
+
     h = hashlib.sha1(f"skyfence-index-{FORMAT}-{RES}-{TARGET}-{NMAX}".encode())
     for z in zones:
-        h.update(shapely.to_wkb(z.geometry))
+        known = GEOMETRY_DIGESTS.get(id(z.geometry))
+        h.update(known if known is not None else shapely.to_wkb(z.geometry))
         h.update(repr((_limit_kind(z.lower), _limit_kind(z.upper))).encode())
     return h.hexdigest()
 
@@ -360,21 +377,29 @@ def load_or_build(zones: list[Zone]) -> ZoneIndex:
 
 
 def _load_or_build(zones: list[Zone]) -> ZoneIndex:
+    """One ``.npy`` file per array in a folder named by the zones' key, mapped
+    copy-on-write: opening costs nothing and a job reads only the pages of the
+    cells its tracks touch (the world index is ~180 MB)."""
     if not zones:
         return build_index(zones)
-    path = cache_dir() / f"index-{zones_key(zones)}.npz"
-    if path.exists():
+    path = cache_dir() / f"index-{zones_key(zones)}"
+    if path.is_dir():
         try:
-            with np.load(path) as data:
-                return ZoneIndex(**{f.name: data[f.name] for f in fields(ZoneIndex)})
-        except (OSError, KeyError, ValueError):
-            pass  # corrupt or stale: rebuild below
+            return ZoneIndex(**{f.name: np.asarray(np.load(path / f"{f.name}.npy", mmap_mode="c"))
+                                for f in fields(ZoneIndex)})  # fmt: skip
+        except (OSError, ValueError):
+            shutil.rmtree(path, ignore_errors=True)  # corrupt: rebuilt below
     index = build_index(zones)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, **{f.name: getattr(index, f.name) for f in fields(ZoneIndex)})
-        os.replace(tmp, path)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.mkdir(exist_ok=True)
+        for f in fields(ZoneIndex):
+            np.save(tmp / f"{f.name}.npy", getattr(index, f.name))
+        try:
+            os.rename(tmp, path)  # atomic; another process may have won the race
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
     except OSError:
         pass  # a read-only home only costs the rebuild next time
     return index

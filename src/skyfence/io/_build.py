@@ -451,7 +451,10 @@ def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> n
         return out
     g = groups[rows] if groups is not None else _small_groups(icao[rows])
     t = time[rows]
-    order = np.lexsort((t, g))  # stable: the first in file order comes first
+    if len(rows) > 1 and np.all((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (t[1:] >= t[:-1]))):
+        order = np.arange(len(rows))  # already sorted by (group, time): file order is that order
+    else:
+        order = np.lexsort((t, g))  # stable: the first in file order comes first
     gs, ts = g[order], t[order]
     rep = np.zeros(len(rows), bool)
     rep[1:] = (gs[1:] == gs[:-1]) & (ts[1:] == ts[:-1])

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +65,42 @@ def _axis(npz, name: str, scale: float, out: np.ndarray) -> None:
     np.divide(delta, scale, out=out)
 
 
+@functools.lru_cache(maxsize=1)
+def data_digest() -> str:
+    """SHA-1 of the shipped data file."""
+    return hashlib.sha1(DATA.read_bytes()).hexdigest()
+
+
+# id(geometry) -> a digest of it, for the shipped geometries (alive for the
+# process, so their ids stay theirs): the zone index is keyed by its zones'
+# geometry, and hashing 1.7 M vertices costs more than knowing where they came from
+GEOMETRY_DIGESTS: dict[int, bytes] = {}
+
+
+def _decoded_coords(npz, scale: float) -> np.ndarray:
+    """The coordinate stream decoded (see :func:`decode`), cached as a
+    memory-mapped ``.npy`` keyed by the data file's content: decoding takes
+    more time than everything else in loading the borders."""
+    from .._cache import cache_dir
+
+    path = cache_dir() / f"world-coords-{data_digest()[:20]}.npy"
+    try:
+        return np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        pass
+    coords = np.empty((len(npz["x_lo"]), 2), dtype=np.float64)
+    _axis(npz, "x", scale, coords[:, 0])
+    _axis(npz, "y", scale, coords[:, 1])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, coords)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs the decoding next time
+    return coords
+
+
 def decode(npz) -> World:
     """Decode the arrays written by ``scripts/derive_world.py`` (format 2).
 
@@ -77,10 +115,7 @@ def decode(npz) -> World:
     meta = json.loads(str(npz["meta"]))
     if meta.get("format") != 2:
         raise RuntimeError(f"{DATA}: unsupported world data format {meta.get('format')!r}")
-    scale = float(meta["scale"])
-    coords = np.empty((len(npz["x_lo"]), 2), dtype=np.float64)
-    _axis(npz, "x", scale, coords[:, 0])
-    _axis(npz, "y", scale, coords[:, 1])
+    coords = _decoded_coords(npz, float(meta["scale"]))
     geoms = shapely.from_ragged_array(
         shapely.GeometryType.MULTIPOLYGON,
         coords,
@@ -90,6 +125,7 @@ def decode(npz) -> World:
             npz["part_offsets"].astype(np.int64),
         ),
     )
+    GEOMETRY_DIGESTS.update({id(g): f"world {data_digest()} {i}".encode() for i, g in enumerate(geoms)})
     return World(
         codes=npz["codes"],
         names=npz["name"],

@@ -129,6 +129,40 @@ def test_csv_has_a_header_and_no_path(tmp_path):
     assert rows[1]["min_alt_ft"] == ""
 
 
+def _by_records(t: pa.Table, fmt: str) -> str:
+    """The text the record writers give (json.dumps / csv.DictWriter per row)."""
+    fh = io.StringIO()
+    recs = records(t)
+    if fmt == "jsonl":
+        for r in recs:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    else:
+        w = csv.DictWriter(fh, fieldnames=[c for c in t.column_names if c != "path"])
+        w.writeheader()
+        w.writerows(recs)
+    return fh.getvalue()
+
+
+def test_column_wise_text_is_byte_identical_to_the_record_writers():
+    nasty = 'quote " comma , new\nline \r tab\t back\\slash \x01 Türkiye ✈'
+    rows = [
+        episode(),
+        episode(callsign=None, zone_name=nasty, min_alt_ft=float("nan"), max_alt_ft=float("inf"),
+                duration_s=-0.0, entry_lat=1.234e-9, entry_lon=-179.99999995, max_depth_m=0.00004,
+                path_length_m=123456789012.3456, exit_time=None, entry_observed=None, n_fixes_inside=None),
+        episode(icao24="abcdef", callsign="", source="", exit_lat=-0.00000004, exit_lon=float("-inf"),
+                entry_time=datetime(2015, 11, 24, 7, 24, 4, 500, tzinfo=UTC),
+                exit_time=datetime(2015, 11, 24, 7, 24, 4, 1500, tzinfo=UTC), max_depth_m=1e300),
+    ]  # fmt: skip
+    t = table(rows * 3, paths=[[[1.0, 2.0, 3.0]]] * 9)
+    t = pa.Table.from_batches(t.to_batches(max_chunksize=4))  # several chunks, each its own dictionaries
+    for fmt in ("jsonl", "csv"):
+        fh = io.StringIO()
+        _write_text(t, fmt, fh)
+        assert fh.getvalue() == _by_records(t, fmt), fmt
+    assert '"exit_time": null' in _by_records(t, "jsonl")
+
+
 def test_empty_table_in_every_text_format():
     t = table([])
     for fmt, check in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -80,6 +81,11 @@ def _write(table: pa.Table, fmt: str, out: str | None) -> None:
 
 
 def _write_text(table: pa.Table, fmt: str, fh: IO[str]) -> None:
+    if fmt in ("jsonl", "csv"):
+        cells = _cells(table, fmt)
+        if cells is not None:  # column by column: the same text as the record writers below
+            _write_rows(cells, fmt, fh)
+            return
     recs = records(table)
     if fmt == "jsonl":
         for r in recs:
@@ -101,6 +107,109 @@ def _write_text(table: pa.Table, fmt: str, fh: IO[str]) -> None:
         fh.write("\n")
     else:  # pragma: no cover - the CLI restricts choices
         raise ValueError(fmt)
+
+
+_CHUNK_ROWS = 20_000  # rows formatted per write
+
+
+def _write_rows(cells: dict, fmt: str, fh: IO[str]) -> None:
+    """Rows from per-column cell texts: JSON objects as ``json.dumps`` writes
+    them, or CSV rows as ``csv.writer`` writes them (``\\r\\n`` line ends)."""
+    names = list(cells)
+    cols = list(cells.values())
+    n = len(cols[0]) if cols else 0
+    if fmt == "jsonl":
+        keys = [json.dumps(k, ensure_ascii=False) + ": " for k in names]
+        cols = [[k + v for v in c] for k, c in zip(keys, cols)]
+        join, head, tail = ", ".join, "{", "}\n"
+    else:
+        import csv
+
+        buf = io.StringIO()
+        csv.writer(buf).writerow(names)
+        fh.write(buf.getvalue())
+        join, head, tail = ",".join, "", "\r\n"
+    for a in range(0, n, _CHUNK_ROWS):
+        rows = map(join, zip(*(c[a : a + _CHUNK_ROWS] for c in cols)))
+        fh.write("".join([head + r + tail for r in rows]))
+
+
+def _cells(table: pa.Table, fmt: str) -> dict | None:
+    """Each column (but ``path``) as a list of cell texts, vectorised per
+    column; None when a column has a type the record path must handle."""
+    out = {}
+    for name in table.column_names:
+        if name == "path":
+            continue
+        col = table.column(name)
+        cells = _column_cells(col, name, fmt)
+        if cells is None:
+            return None
+        out[name] = cells
+    if len(out) < 2:
+        return None  # csv quotes an empty lone field: such tables go the record way
+    return out
+
+
+def _column_cells(col, name: str, fmt: str) -> list | None:
+    import pyarrow.compute as pc
+
+    null = "null" if fmt == "jsonl" else ""
+    t = col.type
+    n = len(col)
+    if pa.types.is_dictionary(t):
+        col = col.cast(t.value_type)
+        t = col.type
+    if pa.types.is_null(t):
+        return [null] * n
+    valid = None if col.null_count == 0 else pc.is_valid(col).to_numpy(zero_copy_only=False)
+
+    def with_nulls(cells: list) -> list:
+        if valid is None:
+            return cells
+        return [c if v else null for c, v in zip(cells, valid.tolist())]
+
+    if pa.types.is_timestamp(t):
+        us = pc.fill_null(col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+        if len(us) and np.abs(us).max() >= 1 << 53:
+            return None  # beyond exact float64: iso() per value
+        ms = np.round(us / 1000).astype(np.int64)  # iso(): round(us / 1000), half to even
+        text = ms.astype("datetime64[ms]").astype(str).tolist()
+        q = '"' if fmt == "jsonl" else ""
+        return with_nulls([q + s + "Z" + q for s in text])
+    if pa.types.is_boolean(t):
+        words = ("true", "false") if fmt == "jsonl" else ("True", "False")
+        return with_nulls([words[0] if v else words[1] for v in pc.fill_null(col, False).to_pylist()])
+    if pa.types.is_integer(t):
+        return with_nulls(list(map(str, pc.fill_null(col, 0).to_pylist())))
+    if pa.types.is_floating(t):
+        digits = 7 if name in ("lat", "lon") or name.endswith(("_lat", "_lon")) else 3  # as records()
+        v = pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+        finite = np.isfinite(v)
+        cells = list(map(repr, map(round, v.tolist(), [digits] * n)))
+        if not finite.all():
+            other = {"jsonl": ("Infinity", "-Infinity"), "csv": ("inf", "-inf")}[fmt]
+            for i in np.flatnonzero(~finite).tolist():
+                cells[i] = null if np.isnan(v[i]) else other[0] if v[i] > 0 else other[1]
+        return with_nulls(cells)
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        enc = pc.dictionary_encode(col)  # one encoding per distinct text
+        chunks = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
+        cells = []
+        for ch in chunks:
+            words = [_text_cell(s, fmt) for s in ch.dictionary.to_pylist()] + [null]
+            idx = pc.fill_null(ch.indices, len(words) - 1).to_numpy(zero_copy_only=False)
+            cells.extend(np.array(words, dtype=object)[idx].tolist())
+        return cells
+    return None
+
+
+def _text_cell(s: str, fmt: str) -> str:
+    if fmt == "jsonl":
+        return json.dumps(s, ensure_ascii=False)
+    if any(c in s for c in ',"\r\n'):  # csv.QUOTE_MINIMAL with the default dialect
+        return '"' + s.replace('"', '""') + '"'
+    return s
 
 
 def _point(r: dict) -> dict | None:

@@ -254,3 +254,22 @@ def test_table_text_lists_episodes_and_says_how_many_more():
 def test_table_text_shows_missing_values_as_dash():
     text = table_text(table([episode(min_alt_ft=float("nan"), callsign=None)]))
     assert " - " in text.splitlines()[1]
+
+
+def test_float_cells_are_repr_of_round_including_near_ties():
+    import numpy as np
+
+    from skyfence._output import _float_texts
+
+    rng = np.random.default_rng(7)
+    v = np.concatenate([
+        rng.uniform(-180, 180, 20_000), rng.uniform(-1, 1, 20_000) * 10.0 ** rng.integers(-12, 17, 20_000),
+        np.round(rng.uniform(-1000, 1000, 20_000), 3) + rng.choice([0, 5e-4, -5e-4, 1e-13], 20_000),
+        np.round(rng.uniform(-180, 180, 20_000), 7) + rng.choice([0, 5e-8, -5e-8], 20_000),
+        [0.0, -0.0, 1e-4, -1e-4, 5e-5, 1.5e-4, 1e15, 1e16, 2.5, 0.125, 0.0625, 1e-300, 1e300],
+    ])  # fmt: skip
+    for digits in (3, 7):
+        texts, slow = _float_texts(v, digits)
+        assert slow.mean() < 0.2  # the vectorised path does most of the work
+        fast = [(t, repr(round(x, digits))) for t, x, s in zip(texts, v.tolist(), slow) if not s]
+        assert all(a == b for a, b in fast), [p for p in fast if p[0] != p[1]][:3]

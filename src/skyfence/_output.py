@@ -185,12 +185,11 @@ def _column_cells(col, name: str, fmt: str) -> list | None:
     if pa.types.is_floating(t):
         digits = 7 if name in ("lat", "lon") or name.endswith(("_lat", "_lon")) else 3  # as records()
         v = pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-        finite = np.isfinite(v)
-        cells = list(map(repr, map(round, v.tolist(), [digits] * n)))
-        if not finite.all():
-            other = {"jsonl": ("Infinity", "-Infinity"), "csv": ("inf", "-inf")}[fmt]
-            for i in np.flatnonzero(~finite).tolist():
-                cells[i] = null if np.isnan(v[i]) else other[0] if v[i] > 0 else other[1]
+        cells, slow = _float_texts(v, digits)
+        other = {"jsonl": ("Infinity", "-Infinity"), "csv": ("inf", "-inf")}[fmt]
+        for i in np.flatnonzero(slow).tolist():
+            x = float(v[i])
+            cells[i] = null if x != x else other[0] if x == math.inf else other[1] if x == -math.inf else repr(round(x, digits))
         return with_nulls(cells)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         enc = pc.dictionary_encode(col)  # one encoding per distinct text
@@ -202,6 +201,30 @@ def _column_cells(col, name: str, fmt: str) -> list | None:
             cells.extend(np.array(words, dtype=object)[idx].tolist())
         return cells
     return None
+
+
+def _float_texts(v: np.ndarray, digits: int) -> tuple[list, np.ndarray]:
+    """``repr(round(x, digits))`` for each value, vectorised, and the mask of
+    the values left to Python (not finite, within 1e-6 of a rounding tie,
+    or where ``repr`` would not write the plain decimal)."""
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = v * scale
+        q = np.rint(y)
+        # y is within half an ulp of x * 10**digits: away from a tie, rint rounds
+        # as round() does (correctly rounded decimal, ties to even)
+        near_tie = np.abs(np.abs(y - np.trunc(y)) - 0.5) < 1e-6
+        a = np.abs(q)
+        # repr writes the plain decimal for 1e-4 <= |x| < 1e16, and 15 digits are exact
+        fast = np.isfinite(y) & ~near_tie & (a < 1e15) & ((a == 0) | (a >= 1e-4 * scale))
+    a = np.where(fast, a, 0).astype(np.int64)
+    unit = 10**digits
+    whole = (a // unit).astype(np.dtypes.StringDType())
+    frac = np.strings.rstrip(np.strings.zfill((a % unit).astype(np.dtypes.StringDType()), digits), "0")
+    frac = np.where(frac == "", "0", frac)
+    sign = np.where(np.signbit(v), "-", "")  # round() keeps the sign of x (-0.0 too)
+    text = np.strings.add(np.strings.add(sign, whole), np.strings.add(".", frac))
+    return text.tolist(), ~fast
 
 
 def _text_cell(s: str, fmt: str) -> str:

@@ -270,6 +270,6 @@ def test_float_cells_are_repr_of_round_including_near_ties():
     ])  # fmt: skip
     for digits in (3, 7):
         texts, slow = _float_texts(v, digits)
-        assert slow.mean() < 0.2  # the vectorised path does most of the work
+        assert slow[:20_000].mean() < 0.01  # the vectorised path does most of the work
         fast = [(t, repr(round(x, digits))) for t, x, s in zip(texts, v.tolist(), slow) if not s]
         assert all(a == b for a, b in fast), [p for p in fast if p[0] != p[1]][:3]

@@ -121,6 +121,45 @@ def _is_sorted(icao, time):
 
 
 @numba.njit(cache=True)
+def _track_ids(brk, true_start, p_gtid, p_tstart, time, next_gtid, gt_first, gtid, tstart):
+    """Per fix: its track's first row, id and start time; returns the new ids used.
+
+    A track starts at each ``brk``; a true start without a carried id gets the
+    next new id, else the carried one; its start time is the fix time at a true
+    start, else the carried one."""
+    k = next_gtid
+    first, cur, t0 = 0, -1, math.nan
+    for i in range(len(brk)):
+        if brk[i]:
+            first = i
+            if true_start[i] and p_gtid[i] < 0:
+                cur = k
+                k += 1
+            else:
+                cur = p_gtid[i]
+            t0 = time[i] if true_start[i] else p_tstart[i]
+        gt_first[i] = first
+        gtid[i] = cur
+        tstart[i] = t0
+    return k - next_gtid
+
+
+@numba.njit(cache=True)
+def _waiting_altitudes(baro, geo, gt_first, last_gt, final):
+    """Clear ``final`` where an altitude is unknown after a known one of the same
+    track, in the aircraft's last track (a later fix may still fill it)."""
+    lb, lg = -1, -1
+    for i in range(len(baro)):
+        nb, ng = math.isnan(baro[i]), math.isnan(geo[i])
+        if not nb:
+            lb = i
+        if not ng:
+            lg = i
+        if last_gt[i] and ((nb and lb >= gt_first[i]) or (ng and lg >= gt_first[i])):
+            final[i] = False
+
+
+@numba.njit(cache=True)
 def _ff_bf(codes, start, ff, bf):
     """Last callsign heard up to each fix, and first heard from it on, per track."""
     for k in range(len(start) - 1):
@@ -310,13 +349,10 @@ class StreamDetector:
         brk[1:] |= (time[1:] - time[:-1]) > self.max_gap
         cont = P["cont"] & new_ac
         true_start = brk & ~cont
-        gt_first = np.maximum.accumulate(np.where(brk, idx, 0))
-        fresh = true_start & (P["gtid"] < 0)  # a carried track start keeps its id
-        n_new_tracks = int(fresh.sum())
-        gid = np.where(fresh, self.next_gtid + np.cumsum(fresh) - 1, P["gtid"])
-        gtid = gid[gt_first]
-        del gid
-        tstart = np.where(true_start, time, P["tstart"])[gt_first]
+        gt_first = np.empty(n, idx.dtype)
+        gtid = np.empty(n, np.int64)
+        tstart = np.empty(n)
+        n_new_tracks = _track_ids(brk, true_start, P["gtid"], P["tstart"], time, self.next_gtid, gt_first, gtid, tstart)
         self.next_gtid += n_new_tracks
         self.n_tracks += n_new_tracks
         starts = np.append(np.flatnonzero(brk), n).astype(np.int64)
@@ -326,12 +362,8 @@ class StreamDetector:
         ac_end = np.flatnonzero(tail)[ac_no]
         last_gt = gt_first == gt_first[ac_end]
         final = np.ones(n, bool)
-        if not eod:
-            for v in (baro, geo):  # altitudes still waiting for a later known value
-                known = ~np.isnan(v)
-                left = np.maximum.accumulate(np.where(known, idx, -1))
-                final &= ~(~known & (left >= gt_first) & last_gt)
-                del known, left
+        if not eod:  # altitudes still waiting for a later known value
+            _waiting_altitudes(baro, geo, gt_first, last_gt, final)
         ff = np.empty(n, np.int32)
         bf = np.empty(n, np.int32)
         _ff_bf(P["cs"], starts, ff, bf)

@@ -230,7 +230,7 @@ class StreamDetector:
         self.flush_rows = int(flush_rows)
         self.n_threads = n_threads or threads()
         self.names: dict[str, int] = {}
-        self.pool = _empty(_POOL)
+        self.pools: list[dict] = []  # carried fixes: chunks sorted by (aircraft, time), disjoint aircraft
         self.new: list[dict] = []
         self.n_new = 0
         self.proc_icao = np.empty(0, np.uint32)
@@ -317,14 +317,16 @@ class StreamDetector:
         self.new, self.n_new = [], 0
         if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
             N = _take(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
-        P = _cat([self.pool, N], _POOL)
-        self.pool = _empty(_POOL)  # (its fixes are in P now; set again at the end)
-        del N
+        # only the aircraft with new fixes (all at the end of data) are looked at: for the
+        # others nothing can have changed, so their carried fixes stay where they are
+        active, self.pools = self._wake(N, eod)
+        P = _cat(active + [N], _POOL)
+        del N, active
         n = len(P["icao"])
         if n == 0:
-            self._resolve_waiting(None, eod)
+            self._resolve_waiting(None, eod, P["icao"])
             return
-        # two sorted runs (carried, new): a stable sort by aircraft merges them in
+        # sorted runs (carried, new): a stable sort by aircraft merges them in
         # linear time; carried fixes come first among equal times
         order = np.argsort(P["icao"], kind="stable")
         if not (order[1:] > order[:-1]).all():
@@ -367,7 +369,7 @@ class StreamDetector:
         ff = np.empty(n, np.int32)
         bf = np.empty(n, np.int32)
         _ff_bf(P["cs"], starts, ff, bf)
-        self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod)
+        self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod, icao[new_ac])
 
         # pieces
         win = np.floor(time / self.window)
@@ -411,17 +413,47 @@ class StreamDetector:
             self._set_proc(icao[lr], time[lr], first_kept == lr)
         kept = np.flatnonzero(keep)
         if eod or not len(kept):
-            self.pool = _empty(_POOL)
             return
         firsts = first_bad[first_bad < n]
         cont_new = np.zeros(n, bool)
         cont_new[firsts] = cin[np.searchsorted(ps, firsts)]  # the first kept fix starts a piece
-        self.pool = {
+        self._carry({
             "icao": icao[kept], "time": time[kept], "lat": P["lat"][kept], "lon": P["lon"][kept],
             "baro": baro[kept], "geo": geo[kept], "cs": ff[kept], "tstart": tstart[kept],
             "gtid": gtid[kept], "cont": cont_new[kept], "gs": P["gs"][kept], "trk": P["trk"][kept],
             "nic": P["nic"][kept], "nacp": P["nacp"][kept], "sil": P["sil"][kept], "flags": P["flags"][kept],
-        }  # fmt: skip
+        })  # fmt: skip
+
+    def _wake(self, N: dict, eod: bool) -> tuple[list, list]:
+        """Split the carried chunks into the fixes of the aircraft in ``N`` (sorted
+        by aircraft), which are processed again, and the others (left as they are)."""
+        if eod:
+            return self.pools, []
+        new_icao = N["icao"]
+        if not len(new_icao):
+            return [], self.pools
+        first = np.ones(len(new_icao), bool)
+        first[1:] = new_icao[1:] != new_icao[:-1]
+        u = new_icao[first]  # N is sorted by aircraft: its addresses, ascending
+        active, dormant = [], []
+        for c in self.pools:
+            pos = np.minimum(np.searchsorted(u, c["icao"]), len(u) - 1)
+            hit = u[pos] == c["icao"]
+            if hit.all():
+                active.append(c)
+            elif hit.any():
+                active.append(_take(c, hit))
+                dormant.append(_take(c, ~hit))
+            else:
+                dormant.append(c)
+        return active, dormant
+
+    def _carry(self, chunk: dict) -> None:
+        """Add carried fixes; past 16 chunks they are merged into one."""
+        self.pools.append(chunk)
+        if len(self.pools) > 16:
+            merged = _cat(self.pools, _POOL)
+            self.pools = [_take(merged, np.argsort(merged["icao"], kind="stable"))]  # each aircraft in one chunk
 
     def _set_proc(self, icao, t, is_open):
         ic = np.concatenate([self.proc_icao, icao])
@@ -434,7 +466,9 @@ class StreamDetector:
         last[:-1] = ic[1:] != ic[:-1]
         self.proc_icao, self.proc_time, self.proc_open = ic[last], tt[last], op[last]
 
-    def _resolve_waiting(self, tracks_info, eod: bool) -> None:
+    def _resolve_waiting(self, tracks_info, eod: bool, present) -> None:
+        """Episodes waiting for a callsign: resolved from the tracks in this flush;
+        those of aircraft not in it (``present``: their addresses) wait on."""
         w = self.waiting
         if not len(w["gtid"]):
             return
@@ -449,6 +483,8 @@ class StreamDetector:
             row = rs[pos]
             code = np.where(found, bf[row], -1).astype(np.int32)
             still = found & (code < 0) & last_gt[row] & (not eod)
+        if not eod:  # every aircraft seen keeps carried fixes: absent = left aside, unchanged
+            still |= ~np.isin(w["icao"], present)
         w = dict(w)
         w["code"] = code
         w["pend"] = still

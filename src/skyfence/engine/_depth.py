@@ -295,28 +295,30 @@ def _box_dist2(px, py, x0, y0, x1, y1):
 
 
 @numba.njit(cache=True)
-def _nearest2(px, py, edges, fine, coarse):
+def _nearest2(px, py, edges, fine, coarse, ux, uy):
     """Distance from (px, py) to the nearest edge, and the nearest point of
     that edge: on the fine grid near the boundary, on the coarse one (8x
     cells) far from it, where the fine grid would have too many empty rings
-    to search.  Cells farther than the best distance found are skipped."""
+    to search.  ``(ux, uy)`` is a known point of the boundary (NaN if none):
+    its distance is the first best, so that only cells nearer than it are
+    searched.  Cells farther than the best distance found are skipped."""
     xmin, ymin, cell, nx, ny, ptr, ids, skip = fine
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
     if skip[cj * nx + ci] <= 8:
-        return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip)
+        return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
     xmin, ymin, cell, nx, ny, ptr, ids, skip = coarse
-    return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip)
+    return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
 
 
 @numba.njit(cache=True)
-def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
+def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy):
     """Distance from (px, py) to the nearest edge and its nearest point:
     ring search on the grid, starting at the first ring that holds an edge
     (``skip``); squared distances inside (one square root at the end)."""
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
-    best = np.inf
+    best = np.inf if np.isnan(ux) else (ux - px) ** 2 + (uy - py) ** 2
     best_e = -1
     rmax = max(nx, ny)
     for r in range(skip[cj * nx + ci], rmax + 1):
@@ -355,6 +357,8 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip):
             inner = min(inner, _box_dist2(px, py, xmin, by1, gx1, gy1))
         if best <= inner:
             break
+    if best_e < 0:  # nothing nearer than the known point
+        return math.sqrt(best), ux, uy
     ax, ay, bx, by = edges[0, best_e], edges[1, best_e], edges[2, best_e], edges[3, best_e]
     dx, dy = bx - ax, by - ay
     l2 = dx * dx + dy * dy
@@ -436,11 +440,12 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
         top = 0
         best = 0.0
         n0 = 2 if total > 0.0 else 0
+        qx, qy = np.nan, np.nan
         for j in range(n0 + 1):
             s = total * j / n0 if n0 else 0.0
             plon, plat = _point_at(lon, lat, cum, a, b, s)
             px, py = _project1(plon, plat, frame)
-            d, qx, qy = _nearest2(px, py, edges, fine, coarse)
+            d, qx, qy = _nearest2(px, py, edges, fine, coarse, qx, qy)
             best = max(best, d)
             if j == 0:
                 stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3], stack[top, 4], stack[top, 5] = s, d, px, py, qx, qy
@@ -458,7 +463,11 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
             sm = (s0 + s1) / 2.0
             plon, plat = _point_at(lon, lat, cum, a, b, sm)
             px, py = _project1(plon, plat, frame)
-            dm, qx, qy = _nearest2(px, py, edges, fine, coarse)
+            if (px - p[4]) ** 2 + (py - p[5]) ** 2 <= (px - p[10]) ** 2 + (py - p[11]) ** 2:
+                qx, qy = p[4], p[5]
+            else:
+                qx, qy = p[10], p[11]
+            dm, qx, qy = _nearest2(px, py, edges, fine, coarse, qx, qy)
             best = max(best, dm)
             if top + 2 > stack.shape[0]:
                 st2 = np.empty((2 * stack.shape[0], 12))

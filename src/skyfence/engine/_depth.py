@@ -212,7 +212,7 @@ def _build_grid(edges, coarsen):
     ymin = min(edges[1].min(), edges[3].min())
     ymax = max(edges[1].max(), edges[3].max())
     span = max(xmax - xmin, ymax - ymin, 1.0)
-    ncell = max(1, min(1024, int(2.0 * math.sqrt(ne)) + 1)) // coarsen + 1
+    ncell = max(1, min(1024, int(math.sqrt(ne)) + 1)) // coarsen + 1
     cell = span / ncell
     nx = int((xmax - xmin) / cell) + 1
     ny = int((ymax - ymin) / cell) + 1
@@ -297,15 +297,16 @@ def _box_dist2(px, py, x0, y0, x1, y1):
 @numba.njit(cache=True)
 def _nearest2(px, py, edges, fine, coarse, ux, uy):
     """Distance from (px, py) to the nearest edge, and the nearest point of
-    that edge: on the fine grid near the boundary, on the coarse one (8x
-    cells) far from it, where the fine grid would have too many empty rings
-    to search.  ``(ux, uy)`` is a known point of the boundary (NaN if none):
+    that edge: on the fine grid (about one cell per edge, so a query scans
+    few empty cells) within 32 rings of the boundary, on the coarse one (8x
+    cells) farther, where the fine grid would have too many empty rings to
+    search.  ``(ux, uy)`` is a known point of the boundary (NaN if none):
     its distance is the first best, so that only cells nearer than it are
     searched.  Cells farther than the best distance found are skipped."""
     xmin, ymin, cell, nx, ny, ptr, ids, skip = fine
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
-    if skip[cj * nx + ci] <= 8:
+    if skip[cj * nx + ci] <= 32:
         return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
     xmin, ymin, cell, nx, ny, ptr, ids, skip = coarse
     return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)

@@ -3,10 +3,14 @@ path inside the zone reaches.
 
 Distance to the boundary is 1-Lipschitz along a path, so between two samples
 ``L`` apart (in arc length) with distances ``d1``, ``d2`` nothing exceeds
-``(d1 + d2 + L) / 2``.  A branch and bound over (geodesic) arc length, from
-the two ends and the middle, halves the pieces whose bound beats the best sample by more
-than ``max(TOL_M, TOL_REL * best)`` until none is left: the result is within
-10 m or 0.5 % (whichever is larger) of the true maximum.
+``(d1 + d2 + L) / 2``; nor does it exceed, near the chord between them, the
+distance to the nearer of their two nearest boundary points
+(:func:`_piece_bound`, the tighter one along a boundary).  A branch and
+bound over (geodesic) arc length, from the two ends, splits the pieces whose
+bound beats the best sample by more than ``max(TOL_M, TOL_REL * best)``
+(where that bound peaks) until none is left: the result is within 10 m or
+0.5 % (whichever is larger) of the true maximum.  Each nearest-edge query
+starts from the nearer known boundary point of its piece.
 
 Distances are measured in an azimuthal equidistant projection (:func:`project`)
 centred within 0.5 deg of the path's centre: within 2 m of WGS84 geodesic distances
@@ -52,8 +56,9 @@ def _project1(lon, lat, frame):
     sp, cp, cd = math.sin(p), math.cos(p), math.cos(dl)
     u = cp * math.sin(dl)
     v = c0 * sp - s0 * cp * cd
-    c = math.atan2(math.hypot(u, v), s0 * sp + c0 * cp * cd)
-    k = 1.0 if c < 1e-12 else c / math.sin(c)
+    h = math.hypot(u, v)  # = sin(c) on the unit sphere
+    c = math.atan2(h, s0 * sp + c0 * cp * cd)
+    k = 1.0 if c < 1e-12 else c / h
     return n_rad * k * u, m_rad * k * v
 
 
@@ -382,6 +387,7 @@ def _point_at(lon, lat, cum, a, b, s):
     return lon[lo] + f * (lon[hi] - lon[lo]), lat[lo] + f * (lat[hi] - lat[lo])
 
 
+SPLIT_MIN = 0.1  # pieces split no nearer their ends than this fraction
 R_MIN = 6_335_000.0  # smallest radius of curvature of the WGS84 ellipsoid (m)
 
 
@@ -390,7 +396,8 @@ def _piece_bound(length, d0, x0, y0, u0, v0, d1, x1, y1, u1, v1):
     """Upper bound (m) on the distance to the boundary along a piece of path
     of arc length ``length`` from ``(x0, y0)`` to ``(x1, y1)`` (projected),
     whose ends are ``d0``, ``d1`` from the boundary at its points
-    ``(u0, v0)``, ``(u1, v1)``.
+    ``(u0, v0)``, ``(u1, v1)``; and where to split it (a fraction of its
+    length, within ``SPLIT_MIN`` of neither end): where that bound peaks.
 
     The smaller of two bounds:
 
@@ -414,12 +421,19 @@ def _piece_bound(length, d0, x0, y0, u0, v0, d1, x1, y1, u1, v1):
     e01 = math.hypot(x0 - u1, y0 - v1)
     e10 = math.hypot(x1 - u0, y1 - v0)
     m = max(min(d0, e01), min(e10, d1))
+    split = 0.5
     den = 2.0 * (vx * (u1 - u0) + vy * (v1 - v0))
     if den != 0.0:
         t = -(d0 * d0 - e01 * e01) / den
         if 0.0 < t < 1.0:
-            m = max(m, math.hypot(x0 + t * vx - u0, y0 + t * vy - v0))
-    return min(lip, m + b)
+            mt = math.hypot(x0 + t * vx - u0, y0 + t * vy - v0)
+            if mt > m:
+                m = mt
+                split = t
+    if lip < m + b:
+        split = 0.5 + (d1 - d0) / (2.0 * length) if length > 0.0 else 0.5
+        return lip, min(max(split, SPLIT_MIN), 1.0 - SPLIT_MIN)
+    return m + b, min(max(split, SPLIT_MIN), 1.0 - SPLIT_MIN)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -440,7 +454,7 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
         total = cum[b - 1]
         top = 0
         best = 0.0
-        n0 = 2 if total > 0.0 else 0
+        n0 = 1 if total > 0.0 else 0
         qx, qy = np.nan, np.nan
         for j in range(n0 + 1):
             s = total * j / n0 if n0 else 0.0
@@ -459,9 +473,10 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
             top -= 1
             p = stack[top]
             s0, s1 = p[0], p[6]
-            if _piece_bound(s1 - s0, p[1], p[2], p[3], p[4], p[5], p[7], p[8], p[9], p[10], p[11]) <= best + max(tol, rel * best):
+            bound, split = _piece_bound(s1 - s0, p[1], p[2], p[3], p[4], p[5], p[7], p[8], p[9], p[10], p[11])
+            if bound <= best + max(tol, rel * best):
                 continue
-            sm = (s0 + s1) / 2.0
+            sm = s0 + split * (s1 - s0)  # where the bound peaks: samples land near the deepest point
             plon, plat = _point_at(lon, lat, cum, a, b, sm)
             px, py = _project1(plon, plat, frame)
             if (px - p[4]) ** 2 + (py - p[5]) ** 2 <= (px - p[10]) ** 2 + (py - p[11]) ** 2:

@@ -131,7 +131,7 @@ def _window_edges(ex0, ey0, ex1, ey1, cx, cy, w, wlon, piece):
     return out
 
 
-PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
+FINE_RINGS = 32  # nearest-edge queries farther than this many empty fine cells use the coarse grid
 
 
 class Window:
@@ -145,7 +145,8 @@ class Window:
         if self.empty:
             return
         self.fine = _build_grid(self.edges, 1)
-        self.coarse = _build_grid(self.edges, 8)
+        # the coarse grid only where some cell is far enough from every edge to use it
+        self.coarse = _build_grid(self.edges, 8) if self.fine[7].max() > FINE_RINGS else self.fine
 
     def covered(self, lo, hi, la, lb) -> np.ndarray:
         """Lower bounds (m) on the distance from paths with these bounds to any
@@ -311,7 +312,7 @@ def _nearest2(px, py, edges, fine, coarse, ux, uy):
     xmin, ymin, cell, nx, ny, ptr, ids, skip = fine
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
-    if skip[cj * nx + ci] <= 32:
+    if skip[cj * nx + ci] <= FINE_RINGS:
         return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
     xmin, ymin, cell, nx, ny, ptr, ids, skip = coarse
     return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)

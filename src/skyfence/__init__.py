@@ -36,12 +36,14 @@ __all__ = [
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
+    "WarningMonitor",
     "WatchlistError",
     "Zone",
     "ZoneFormatError",
     "__version__",
     "classify",
     "detect",
+    "detect_stream",
     "predict_entries",
     "identify",
     "integrity_flags",
@@ -56,8 +58,10 @@ __all__ = [
 _LAZY = {
     "detect": "._detect",
     "classify": "._detect",
+    "detect_stream": "._stream",
     "integrity_flags": "._integrity",
     "predict_entries": "._predict",
+    "WarningMonitor": "._predict",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -74,7 +78,8 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._integrity import integrity_flags
-    from ._predict import predict_entries
+    from ._predict import WarningMonitor, predict_entries
+    from ._stream import detect_stream
     from ._synth import synth
     from ._tracks import Tracks
     from .identity import identify, read_watchlist

@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zones", action="append", metavar="ZONES",
                    help="world, world:TUR,SYR, or a GeoJSON / OpenAir / traffic JSON file; repeatable (default world)")
     p.add_argument("--format", choices=("jsonl", "csv", "geojson", "parquet"),
-                   help="output format (default: a table on a terminal, jsonl otherwise)")
+                   help="output format (default: from the -o extension .jsonl .csv .geojson .parquet, "
+                        "else a table on a terminal, else jsonl)")
     p.add_argument("-o", "--output", metavar="PATH", help="write episodes here (default stdout)")
     p.add_argument("--max-gap", type=float, default=60.0, metavar="S",
                    help="split a track where fixes are more than S seconds apart (default 60)")
@@ -24,13 +25,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "groundspeed_kt, track_deg, vertical_rate_fpm, callsign, nic, nacp, sil) to a file column")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "iso"), help="unit of a mapped time column")
     p.add_argument("--altitude-unit", choices=("ft", "m"), help="unit of mapped altitude columns")
-    p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary (and no progress bar) on stderr")
     p.add_argument("--policy", metavar="FILE",
                    help="judge every episode under this policy file (TOML): adds verdict, severity, rule, "
                         "identity and incident columns, and the episodes of its warning rings")
     p.add_argument("--incidents", metavar="PATH", help="with --policy: write the incidents here (format from "
                    "the extension .jsonl .csv .geojson .parquet, else --format, else jsonl)")
     p.add_argument("--warnings", metavar="PATH", help="with --policy: write every repeated ring warning here")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: stream on this machine (default); dask: on a Dask cluster (--scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address for --engine dask, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--batch-rows", type=int, default=500_000, metavar="N",
+                   help="Parquet rows read at a time (default 500000)")
 
 
 def parse_columns(items: list[str]) -> dict[str, str] | None:
@@ -48,8 +55,11 @@ def parse_columns(items: list[str]) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     from .. import read_tracks, read_zones
     from .._detect import detect_prepared
-    from .._output import check_writable, table_text, write
+    from .._output import check_writable, format_of, table_text, write
     from .._tracks import Tracks
+
+    if args.format is None and args.output:  # -o x.csv means csv
+        args.format = format_of(args.output)
 
     t0 = time.perf_counter()
     if args.max_gap <= 0:
@@ -59,17 +69,26 @@ def run(args: argparse.Namespace) -> int:
     policy = _read_policy(args)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
-    rings = policy.rings(zones) if policy else []
-    parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
-             for src in args.tracks]  # fmt: skip
-    tracks = Tracks.concat(parts)
-    episodes, prep = detect_prepared(tracks, zones + rings, max_gap=args.max_gap, paths=args.format == "geojson")
+    if args.batch_rows <= 0:
+        raise ConfigError("--batch-rows must be positive")
+    engine = getattr(args, "engine", "local")
     judged = None
-    if policy:
-        from ..policy._cli import judge_and_write
+    line = None
+    if engine == "dask" and policy:
+        raise ConfigError("--policy judges with the tracks whole: use it with --engine local")
+    if engine == "dask" or (args.format != "geojson" and not policy and _any_dataset(args.tracks)):
+        episodes, line = _detect_streamed(args, zones, columns, engine)
+    else:  # CSV/JSON, GeoJSON paths and policy judgement: the tracks read whole
+        rings = policy.rings(zones) if policy else []
+        parts = [read_tracks(src, columns=columns, time_unit=args.time_unit, altitude_unit=args.altitude_unit)
+                 for src in args.tracks]  # fmt: skip
+        tracks = Tracks.concat(parts)
+        episodes, prep = detect_prepared(tracks, zones + rings, max_gap=args.max_gap, paths=args.format == "geojson")
+        if policy:
+            from ..policy._cli import judge_and_write
 
-        judged = judge_and_write(episodes, policy, zones, tracks, args)
-        episodes = judged.episodes
+            judged = judge_and_write(episodes, policy, zones, tracks, args)
+            episodes = judged.episodes
     fmt = args.format
     if fmt is None and args.output is None and sys.stdout.isatty():
         if judged is not None:
@@ -81,12 +100,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         write(episodes, fmt or "jsonl", args.output)
     if not args.quiet:
-        line = summary(tracks, prep, episodes, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        text = summary(tracks, prep, episodes, seconds) if line is None else line(episodes, seconds)
         if judged is not None:
             from ..policy._cli import verdict_summary
 
-            line += verdict_summary(judged)
-        print(line, file=sys.stderr)
+            text += verdict_summary(judged)
+        print(text, file=sys.stderr)
     return 0
 
 
@@ -112,6 +132,50 @@ def _read_policy(args):
             for line in wl.report():
                 print(f"skyfence: {line}", file=sys.stderr)
     return policy
+
+
+def _any_dataset(inputs) -> bool:
+    """True when an input is Parquet (file, directory, glob or URL): then the
+    run streams; CSV/JSON alone are read whole, as they always were."""
+    from ..io._parquet import is_parquet_dataset
+
+    return any(str(x) != "-" and is_parquet_dataset(str(x)) for x in inputs)
+
+
+def _detect_streamed(args, zones, columns, engine):
+    """Episodes through the streaming engine (or Dask), and the summary maker."""
+    if engine == "dask":
+        if args.format == "geojson":
+            raise ConfigError("--format geojson needs the paths of episodes: use --engine local")
+        if not args.scheduler:
+            raise ConfigError("--engine dask needs --scheduler ADDRESS (a running Dask scheduler)")
+        from .._dask import detect_dask
+
+        episodes, info = detect_dask(args.tracks, zones, args.scheduler, max_gap=args.max_gap, columns=columns,
+                                     time_unit=args.time_unit, altitude_unit=args.altitude_unit,
+                                     batch_rows=args.batch_rows)  # fmt: skip
+    else:
+        if args.scheduler:
+            raise ConfigError("--scheduler is for --engine dask")
+        from .._stream import detect_stream
+
+        episodes, info = detect_stream(args.tracks, zones, max_gap=args.max_gap, columns=columns,
+                                       time_unit=args.time_unit, altitude_unit=args.altitude_unit,
+                                       batch_rows=args.batch_rows, progress=not args.quiet)  # fmt: skip
+
+    def line(episodes, seconds):
+        skipped = dict(info.stats.skipped)
+        if info.duplicates:
+            skipped["duplicate time"] = skipped.get("duplicate time", 0) + info.duplicates
+        parts = [f"{info.stats.rows_read} fixes read"]
+        parts.append("skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())) if skipped else "none skipped")
+        parts.append(f"{info.n_tracks} tracks")
+        parts.append(f"{episodes.num_rows} episodes")
+        parts.append(f"{info.suspect_fixes} suspect fixes")
+        parts.append(f"{seconds:.2f} s")
+        return "skyfence: " + "; ".join(parts)
+
+    return episodes, line
 
 
 def _check_unique(zones) -> None:

@@ -42,3 +42,145 @@ def read_parquet(src, *, columns=None, time_unit=None, altitude_unit=None):
 def _first_line(e) -> str:
     lines = str(e).strip().splitlines()
     return lines[0] if lines else type(e).__name__
+
+
+# ---------------------------------------------------------------- datasets
+
+#: the skyfence columns detection needs (the others are not read when streaming)
+DETECT_COLUMNS = ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft", "callsign",
+                  "groundspeed_kt", "track_deg", "nic", "nacp", "sil")  # the last five: integrity flags
+_GLOB = set("*?[")
+
+
+class FileRef:
+    """A dataset file, for messages (``Source``'s ``name`` and ``error``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def error(self, message: str, **kw):
+        from .._errors import TrackFormatError
+
+        return TrackFormatError(message, source=self.name, **kw)
+
+
+def _filesystem(path: str):
+    """(pyarrow filesystem, path inside it) for a local path or an fsspec URL (``s3://...``)."""
+    if "://" not in path:
+        return None, path
+    import fsspec
+    from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+    fs, inner = fsspec.core.url_to_fs(path)
+    return PyFileSystem(FSSpecHandler(fs)), inner
+
+
+def is_parquet_dataset(path: str) -> bool:
+    """True for a directory, a glob, a URL or a file that starts with ``PAR1``."""
+    import os
+
+    if "://" in path or _GLOB & set(path) and not os.path.exists(path) or os.path.isdir(path):
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def dataset_files(path: str) -> tuple[object, list[str]]:
+    """The Parquet files of a file, a directory (hive-partitioned or not) or a glob, sorted.
+
+    Returns ``(filesystem, files)``; the filesystem is None for local files.
+    Hidden files and files starting with ``_`` (``_SUCCESS``) are left out.
+    """
+    import glob
+    import os
+
+    import pyarrow.dataset as ds
+
+    fs, inner = _filesystem(path)
+    if _GLOB & set(inner) and (fs is not None or not os.path.exists(inner)):
+        if fs is None:
+            files = sorted(f for f in glob.glob(inner, recursive=True) if os.path.isfile(f))
+        else:
+            import fsspec
+
+            f2, _ = fsspec.core.url_to_fs(path)
+            files = sorted(f2.glob(inner))
+        if not files:
+            raise FileRef(path).error("no file matches this pattern")
+        out = []
+        for f in files:
+            out.extend(dataset_files(f if fs is None else path.split("://")[0] + "://" + f)[1])
+        return fs, out
+    try:
+        dataset = ds.dataset(inner, format="parquet", partitioning="hive", filesystem=fs)
+    except FileNotFoundError:
+        raise FileRef(path).error("no such file or directory") from None
+    except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds on bad files
+        raise FileRef(path).error(f"not a Parquet file or dataset: {_first_line(e)}") from None
+    files = sorted(dataset.files)
+    if not files:
+        raise FileRef(path).error("no Parquet files in this directory")
+    return fs, files
+
+
+def file_spec(schema, name: str, *, columns=None, time_unit=None, altitude_unit=None):
+    """The reading spec of one dataset file, restricted to :data:`DETECT_COLUMNS`."""
+    spec = resolve([f.name for f in schema], "Parquet", FileRef(name), columns=columns, time_unit=time_unit,
+                   altitude_unit=altitude_unit)  # fmt: skip
+    spec.columns = {k: v for k, v in spec.columns.items() if k in DETECT_COLUMNS}
+    return spec
+
+
+def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, columns=None, time_unit=None,
+                 altitude_unit=None, display=None):  # fmt: skip
+    """Validated :class:`Tracks` batches from Parquet files, file after file,
+    reading only the columns detection needs, one row group batch at a time.
+
+    ``display`` maps a file path to the name used in messages and ``Tracks.source``.
+    Errors name the file, the row (counted from 1 in that file) and the column.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for path in files:
+        name = display(path) if display else path
+        src = FileRef(name)
+        try:
+            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path))
+            schema = pf.schema_arrow
+        except (pa.ArrowException, OSError) as e:
+            raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)}") from None
+        spec = file_spec(schema, name, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
+        wanted = spec.file_columns
+        roles = {v: k for k, v in spec.columns.items()}
+        as_dict = [c for c in wanted if roles.get(c) in ("icao24", "callsign")
+                   and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+        if as_dict:  # text read dictionary-encoded: one conversion per distinct value
+            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), read_dictionary=as_dict)
+        offset = 0
+        try:
+            for batch in pf.iter_batches(batch_size=batch_rows, columns=wanted, use_threads=True):
+                off = offset
+                ctx = Context(src, spec.format, lambda i, off=off: (off + i + 1, f"row {off + i + 1}"))
+                arrays = {c: batch.column(c) for c in batch.schema.names}
+                tracks = build_tracks(arrays, batch.num_rows, spec, ctx)
+                offset += batch.num_rows
+                yield tracks
+        except (pa.ArrowException, OSError) as e:
+            raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)} ({spec.format})") from None
+
+
+def count_rows(files: list[str], fs=None) -> int:
+    """Rows in these Parquet files, from their footers."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in files:
+        try:
+            total += pq.ParquetFile(path if fs is None else fs.open_input_file(path)).metadata.num_rows
+        except Exception:  # noqa: BLE001 - reported when the file is read
+            pass
+    return total

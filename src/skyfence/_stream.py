@@ -1,0 +1,875 @@
+"""Streaming detection: fixes arrive in batches, in bounded memory, and give
+the same episodes however the data is split into files, partitions or batches.
+
+How a stream is cut
+-------------------
+Each track (one aircraft's fixes, split at gaps over ``max_gap``) is cut
+into **pieces** at fixed UTC windows of ``WINDOW_S`` seconds: a piece holds
+the track's fixes in one window plus the first fix of the next window, so
+consecutive pieces share one fix and every segment belongs to exactly one
+piece.  The cut points depend only on the fixes, never on where a batch or
+a file ends, so any split of the same data gives the same pieces, the same
+kernel runs and bit-for-bit the same episode table.
+
+A piece is run through the engine (kernel, then evidence) once all its fixes
+are *final*: the first fix after it is known (a fix of the same track after
+the shared fix, or a gap, or the end of the data) and no altitude in it is
+still waiting to be interpolated.  An episode still inside at a piece's last
+fix is decided by a two-fix *probe* (the next segment): if the next segment
+starts inside the same zone, the episode is **open** and carried; otherwise
+it ends at that fix, exactly as it does in one pass over the whole track.
+
+What is carried between batches
+-------------------------------
+- per aircraft, its fixes from the first piece not yet run (at least its last
+  fix), with altitudes already interpolated where they are final, the last
+  callsign heard on its track, the track's start time and id;
+- per aircraft, the time of its last fix already run (a later fix before it
+  means the data is not in time order for that aircraft: :class:`NotInOrder`);
+- the open episodes with their running evidence: entry (time, place,
+  observed), depth so far (max), path length so far (sum in piece order),
+  min/max altitude, fixes inside, barometric/geometric altitude use;
+- episodes that ended before any callsign was heard on their track (the rule
+  is "last heard up to the exit, else the first heard after"), until the
+  track hears one or ends.
+
+``max_depth_m`` is the largest of the pieces' depths and ``path_length_m``
+their sum: both within the precision README "Semantics" gives, and identical
+for any split of the data; a pass over whole tracks (:func:`skyfence.detect`)
+may differ from them in the last digits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from ._integrity import FLAGS, _episode_kernel, fix_flags, reasons
+from ._tracks import ReadStats, Tracks
+from .engine._episodes import SCHEMA, episodes_table
+from .engine._index import load_or_build
+from .engine._kernel import detect_kernel
+from .engine._prepare import Prepared, _fill
+
+WINDOW_S = 300.0  # pieces: fixed UTC windows of 5 minutes
+FLUSH_ROWS = 500_000  # fixes gathered before the engine runs
+ENGINE_ROWS = 250_000  # fixes per engine call
+
+_POOL = {
+    "icao": np.uint32, "time": np.float64, "lat": np.float64, "lon": np.float64,
+    "baro": np.float64, "geo": np.float64, "cs": np.int32, "tstart": np.float64,
+    "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64, "nic": np.float32,
+    "nacp": np.float32, "sil": np.float32, "flags": np.uint16,
+}  # fmt: skip
+_FRAG = {
+    "gtid": np.int64, "zone": np.int64, "icao": np.uint32, "seq": np.int64, "cand": np.bool_,
+    "cout": np.bool_, "entry_f": np.float64, "entry_lat": np.float64, "entry_lon": np.float64,
+    "entry_obs": np.bool_, "exit_f": np.float64, "exit_lat": np.float64, "exit_lon": np.float64,
+    "exit_obs": np.bool_, "tstart": np.float64, "depth": np.float64, "length": np.float64,
+    "amin": np.float64, "amax": np.float64, "nfix": np.int64, "g": np.bool_, "b": np.bool_,
+    "code": np.int32, "pend": np.bool_, "f_entry": np.uint16, "f_or": np.uint16, "f_bad": np.int64,
+    "f_n": np.int64,
+}  # fmt: skip
+
+
+class NotInOrder(Exception):
+    """A fix arrived after later fixes of the same aircraft were already run."""
+
+    def __init__(self, icao: int, t: float, done: float):
+        super().__init__(f"aircraft {icao:06x}: fix at {t} s after its fixes up to {done} s were processed")
+
+
+def _empty(spec: dict, n: int = 0) -> dict:
+    return {k: np.empty(n, v) for k, v in spec.items()}
+
+
+def _cat(parts: list[dict], spec: dict) -> dict:
+    parts = [p for p in parts if len(p["gtid" if "gtid" in p else "icao"])]
+    if not parts:
+        return _empty(spec)
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in spec}
+
+
+def _take(d: dict, idx) -> dict:
+    return {k: v[idx] for k, v in d.items()}
+
+
+def _take_inplace(d: dict, idx) -> None:
+    """``_take``, column by column, so that only one column is held twice."""
+    for k in list(d):
+        d[k] = d[k][idx]
+
+
+def _interp(values, seg, t):
+    """The engine's interpolation at fix position ``(seg, t)`` (no wrapping)."""
+    nxt = np.minimum(seg + 1, len(values) - 1)
+    v0, v1 = values[seg], values[nxt]
+    return np.where(t == 0.0, v0, v0 + t * (v1 - v0))
+
+
+@numba.njit(cache=True)
+def _is_sorted(icao, time):
+    for i in range(1, len(time)):
+        if icao[i] < icao[i - 1] or (icao[i] == icao[i - 1] and time[i] < time[i - 1]):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _ff_bf(codes, start, ff, bf):
+    """Last callsign heard up to each fix, and first heard from it on, per track."""
+    for k in range(len(start) - 1):
+        a, b = start[k], start[k + 1]
+        last = -1
+        for i in range(a, b):
+            if codes[i] >= 0:
+                last = codes[i]
+            ff[i] = last
+        nxt = -1
+        for i in range(b - 1, a - 1, -1):
+            if codes[i] >= 0:
+                nxt = codes[i]
+            bf[i] = nxt
+
+
+@numba.njit(cache=True)
+def _chain(joined, depth, length, amin, amax, nfix, g, b, first, last, o_depth, o_len, o_amin, o_amax, o_nfix, o_g, o_b):
+    """Fold fragments into episodes: a fragment with ``joined`` continues the one before."""
+    m = -1
+    for i in range(len(joined)):
+        if m < 0 or not joined[i]:
+            m += 1
+            first[m] = i
+            o_depth[m], o_len[m], o_amin[m], o_amax[m] = depth[i], length[i], amin[i], amax[i]
+            o_nfix[m], o_g[m], o_b[m] = nfix[i], g[i], b[i]
+        else:
+            if not (o_depth[m] >= depth[i]):  # max, NaN meaning unknown
+                if not math.isnan(depth[i]):
+                    o_depth[m] = depth[i]
+            o_len[m] = o_len[m] + length[i]
+            if math.isnan(o_amin[m]) or amin[i] < o_amin[m]:
+                if not math.isnan(amin[i]):
+                    o_amin[m] = amin[i]
+            if math.isnan(o_amax[m]) or amax[i] > o_amax[m]:
+                if not math.isnan(amax[i]):
+                    o_amax[m] = amax[i]
+            o_nfix[m] += nfix[i] - 1  # the shared fix is counted once
+            o_g[m] = o_g[m] or g[i]
+            o_b[m] = o_b[m] or b[i]
+        last[m] = i
+    return m + 1
+
+
+class StreamDetector:
+    """Episodes from fixes fed in batches (see the module docstring).
+
+    Parameters
+    ----------
+    zones:
+        Zones to test.
+    max_gap:
+        Track split, seconds (as :func:`skyfence.detect`).
+    window_s:
+        Piece length (seconds); the same value must be used to compare runs.
+    flush_rows:
+        Fixes gathered before the engine runs over them.
+    """
+
+    def __init__(self, zones, *, max_gap: float = 60.0, window_s: float = WINDOW_S, flush_rows: int = FLUSH_ROWS,
+                 n_threads: int | None = None):  # fmt: skip
+        from ._detect import threads
+
+        self.zones = list(zones)
+        self.index = load_or_build(self.zones)
+        self.max_gap = float(max_gap)
+        self.window = float(window_s)
+        self.flush_rows = int(flush_rows)
+        self.n_threads = n_threads or threads()
+        self.names: dict[str, int] = {}
+        self.pool = _empty(_POOL)
+        self.new: list[dict] = []
+        self.n_new = 0
+        self.proc_icao = np.empty(0, np.uint32)
+        self.proc_time = np.empty(0)
+        self.proc_open = np.empty(0, bool)
+        self.partials = _empty(_FRAG)
+        self.waiting = _empty(_FRAG)
+        self.done: list[dict] = []
+        self.next_gtid = 0
+        self.stats = ReadStats()
+        self.duplicates = 0
+        self.n_tracks = 0
+        self.fixes_run = 0
+        self.suspect_fixes = 0
+
+    # ------------------------------------------------------------ input
+
+    def feed(self, tracks: Tracks) -> None:
+        """Add a batch of fixes (any order inside the batch).
+
+        Raises
+        ------
+        NotInOrder
+            A fix is earlier than fixes of the same aircraft already run, or
+            would join a track already closed.
+        """
+        self.stats.merge(tracks.stats)
+        n = len(tracks)
+        if n == 0:
+            return
+        remap = np.array([self.names.setdefault(c, len(self.names)) for c in tracks.callsigns] + [-1], np.int32)
+        icao, time = tracks.icao24, tracks.time
+        keep = None
+        if len(self.proc_icao):
+            pos = np.minimum(np.searchsorted(self.proc_icao, icao), len(self.proc_icao) - 1)
+            found = self.proc_icao[pos] == icao
+            if found.any():
+                pt, po = self.proc_time[pos], self.proc_open[pos]
+                bad = found & ((time < pt) | (~po & (time > pt) & (time - pt <= self.max_gap)))
+                if bad.any():
+                    i = int(np.flatnonzero(bad)[0])
+                    raise NotInOrder(int(icao[i]), float(time[i]), float(pt[i]))
+                dup = found & (time == pt)
+                if dup.any():
+                    self.duplicates += int(dup.sum())
+                    keep = ~dup
+        rows = {
+            "icao": icao, "time": time, "lat": tracks.lat, "lon": tracks.lon,
+            "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
+            "tstart": np.full(n, np.nan), "gtid": np.full(n, -1, np.int64), "cont": np.zeros(n, bool),
+            "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "flags": tracks.flags,
+            # quality indicators are small integers: exact in float32
+            "nic": tracks.nic.astype(np.float32), "nacp": tracks.nacp.astype(np.float32),
+            "sil": tracks.sil.astype(np.float32),
+        }  # fmt: skip
+        if keep is not None:
+            rows = _take(rows, keep)
+        self.new.append(rows)
+        self.n_new += len(rows["icao"])
+        if self.n_new >= self.flush_rows:
+            self.flush()
+
+    def finish_records(self) -> dict:
+        """Run everything left; the episodes as columns (unsorted)."""
+        self.flush(eod=True)
+        if len(self.partials["gtid"]):  # cannot happen with a consistent kernel; ends them where they stop
+            self._emit(self.partials)
+            self.partials = _empty(_FRAG)
+        recs = _cat(self.done, _FRAG)
+        names = np.array(list(self.names) + [None], dtype=object)
+        recs = dict(recs)
+        recs["callsign"] = names[recs["code"]]
+        return recs
+
+    def finish(self, source: str = "") -> pa.Table:
+        """Run everything left; the episode table (schema as :func:`skyfence.detect`)."""
+        return records_table(self.finish_records(), self.zones, source)
+
+    # ------------------------------------------------------------ engine
+
+    def flush(self, eod: bool = False) -> None:
+        """Run every piece that is final; with ``eod`` (end of data) all of them."""
+        N = _cat(self.new, _POOL)
+        self.new, self.n_new = [], 0
+        if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
+            N = _take(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
+        P = _cat([self.pool, N], _POOL)
+        self.pool = _empty(_POOL)  # (its fixes are in P now; set again at the end)
+        del N
+        n = len(P["icao"])
+        if n == 0:
+            self._resolve_waiting(None, eod)
+            return
+        # two sorted runs (carried, new): a stable sort by aircraft merges them in
+        # linear time; carried fixes come first among equal times
+        order = np.argsort(P["icao"], kind="stable")
+        if not (order[1:] > order[:-1]).all():
+            _take_inplace(P, order)
+        del order
+        if not _is_sorted(P["icao"], P["time"]):  # late fixes inside the carried window
+            _take_inplace(P, np.lexsort((P["time"], P["icao"])))
+        icao, time = P["icao"], P["time"]
+        dup = np.zeros(n, bool)
+        dup[1:] = (icao[1:] == icao[:-1]) & (time[1:] == time[:-1])
+        if dup.any():
+            self.duplicates += int(dup.sum())
+            _take_inplace(P, ~dup)
+            icao, time = P["icao"], P["time"]
+            n = len(icao)
+        idx = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # small index arrays: less memory
+        new_ac = np.ones(n, bool)
+        new_ac[1:] = icao[1:] != icao[:-1]
+        tail = np.ones(n, bool)
+        tail[:-1] = new_ac[1:]
+        brk = new_ac.copy()
+        brk[1:] |= (time[1:] - time[:-1]) > self.max_gap
+        cont = P["cont"] & new_ac
+        true_start = brk & ~cont
+        gt_first = np.maximum.accumulate(np.where(brk, idx, 0))
+        fresh = true_start & (P["gtid"] < 0)  # a carried track start keeps its id
+        n_new_tracks = int(fresh.sum())
+        gid = np.where(fresh, self.next_gtid + np.cumsum(fresh) - 1, P["gtid"])
+        gtid = gid[gt_first]
+        del gid
+        tstart = np.where(true_start, time, P["tstart"])[gt_first]
+        self.next_gtid += n_new_tracks
+        self.n_tracks += n_new_tracks
+        starts = np.append(np.flatnonzero(brk), n).astype(np.int64)
+        baro = _fill(P["baro"], time, starts)
+        geo = _fill(P["geo"], time, starts)
+        ac_no = np.cumsum(new_ac, dtype=idx.dtype) - 1
+        ac_end = np.flatnonzero(tail)[ac_no]
+        last_gt = gt_first == gt_first[ac_end]
+        final = np.ones(n, bool)
+        if not eod:
+            for v in (baro, geo):  # altitudes still waiting for a later known value
+                known = ~np.isnan(v)
+                left = np.maximum.accumulate(np.where(known, idx, -1))
+                final &= ~(~known & (left >= gt_first) & last_gt)
+                del known, left
+        ff = np.empty(n, np.int32)
+        bf = np.empty(n, np.int32)
+        _ff_bf(P["cs"], starts, ff, bf)
+        self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod)
+
+        # pieces
+        win = np.floor(time / self.window)
+        ps_mask = brk.copy()
+        ps_mask[1:] |= win[1:] != win[:-1]
+        del win
+        ps = np.flatnonzero(ps_mask)
+        pe = np.append(ps[1:], n) - 1
+        nxt = np.minimum(pe + 1, n - 1)
+        ext = (pe + 1 < n) & ~brk[nxt]
+        ce = pe + ext
+        cin = ~brk[ps] | cont[ps]
+        after = np.minimum(ce + 1, n - 1)
+        cont_out = ext & (ce + 1 < n) & ~brk[after]
+        pac = ac_no[ps]
+        if eod:
+            ready = np.ones(len(ps), bool)
+            first_bad = np.full(ac_no[-1] + 1, n)
+        else:
+            nf = np.concatenate([[0], np.cumsum(~final)])
+            ready = (nf[ce + 1] == nf[ps]) & ~tail[ce] & (brk[after] | final[after])
+            first_bad = np.full(ac_no[-1] + 1, n)
+            np.minimum.at(first_bad, pac[~ready], ps[~ready])
+            ready &= ps < first_bad[pac]
+        run = ready & ~(cin & (ce == ps))
+        rp = np.flatnonzero(run)
+        if len(rp):  # in slices of about ENGINE_ROWS fixes: bounded memory for the evidence pass
+            size = np.cumsum(ce[rp] - ps[rp] + 1)
+            cut = np.searchsorted(size, np.arange(1, size[-1] // ENGINE_ROWS + 1) * ENGINE_ROWS)
+            for sl in np.split(rp, np.unique(cut[(cut > 0) & (cut < len(rp))])):
+                self._run(P, baro, geo, ff, bf, gtid, tstart, last_gt, ps, ce, cin, cont_out, sl, eod)
+
+        # what was run is dropped; the rest is carried
+        keep = idx >= first_bad[ac_no]
+        last_run = np.full(ac_no[-1] + 1, -1)
+        np.maximum.at(last_run, pac[ready], ce[ready])
+        touched = np.flatnonzero(last_run >= 0)
+        if len(touched) and not eod:
+            lr = last_run[touched]
+            first_kept = first_bad[touched]
+            self._set_proc(icao[lr], time[lr], first_kept == lr)
+        kept = np.flatnonzero(keep)
+        if eod or not len(kept):
+            self.pool = _empty(_POOL)
+            return
+        firsts = first_bad[first_bad < n]
+        cont_new = np.zeros(n, bool)
+        cont_new[firsts] = cin[np.searchsorted(ps, firsts)]  # the first kept fix starts a piece
+        self.pool = {
+            "icao": icao[kept], "time": time[kept], "lat": P["lat"][kept], "lon": P["lon"][kept],
+            "baro": baro[kept], "geo": geo[kept], "cs": ff[kept], "tstart": tstart[kept],
+            "gtid": gtid[kept], "cont": cont_new[kept], "gs": P["gs"][kept], "trk": P["trk"][kept],
+            "nic": P["nic"][kept], "nacp": P["nacp"][kept], "sil": P["sil"][kept], "flags": P["flags"][kept],
+        }  # fmt: skip
+
+    def _set_proc(self, icao, t, is_open):
+        ic = np.concatenate([self.proc_icao, icao])
+        tt = np.concatenate([self.proc_time, t])
+        op = np.concatenate([self.proc_open, is_open])
+        pri = np.concatenate([np.zeros(len(self.proc_icao), np.int8), np.ones(len(icao), np.int8)])
+        order = np.lexsort((pri, ic))
+        ic, tt, op = ic[order], tt[order], op[order]
+        last = np.ones(len(ic), bool)
+        last[:-1] = ic[1:] != ic[:-1]
+        self.proc_icao, self.proc_time, self.proc_open = ic[last], tt[last], op[last]
+
+    def _resolve_waiting(self, tracks_info, eod: bool) -> None:
+        w = self.waiting
+        if not len(w["gtid"]):
+            return
+        code = np.full(len(w["gtid"]), -1, np.int32)
+        still = np.zeros(len(code), bool)
+        if tracks_info is not None:
+            gt_ids, gt_rows, bf, last_gt = tracks_info
+            order = np.argsort(gt_ids)
+            gs, rs = gt_ids[order], gt_rows[order]
+            pos = np.minimum(np.searchsorted(gs, w["gtid"]), len(gs) - 1)
+            found = gs[pos] == w["gtid"]
+            row = rs[pos]
+            code = np.where(found, bf[row], -1).astype(np.int32)
+            still = found & (code < 0) & last_gt[row] & (not eod)
+        w = dict(w)
+        w["code"] = code
+        w["pend"] = still
+        self.waiting = _take(w, still)
+        self.done.append(_take(w, ~still))
+
+    def _run(self, P, baro, geo, ff, bf, gtid, tstart, last_gt, ps, ce, cin, cont_out, rp, eod):
+        from ._detect import _parallel
+
+        n_pieces = len(rp)
+        probes = rp[cont_out[rp]]
+        seg0 = np.concatenate([ps[rp], ce[probes]])
+        lens = np.concatenate([ce[rp] - ps[rp] + 1, np.full(len(probes), 2)])
+        start = np.zeros(len(lens) + 1, np.int64)
+        np.cumsum(lens, out=start[1:])
+        rows = np.arange(start[-1]) - np.repeat(start[:-1], lens) + np.repeat(seg0, lens)
+        self.fixes_run += int(lens[:n_pieces].sum())
+        alt_fl, g = baro[rows], geo[rows]
+        cols = dict(
+            time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
+            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=np.full(len(rows), np.nan),
+            callsign=np.full(len(rows), -1, np.int32), nic=P["nic"][rows].astype(np.float64),
+            nacp=P["nacp"][rows].astype(np.float64), sil=P["sil"][rows].astype(np.float64),
+            flags=P["flags"][rows],
+        )  # fmt: skip
+        tr = Tracks(icao24=P["icao"][rows], **cols)
+        # integrity flags of each fix with its piece as context (each piece its own
+        # "aircraft"), so that they depend on the fixes only, not on the batching
+        piece_id = np.repeat(np.arange(len(lens), dtype=np.uint32), lens)
+        flags = fix_flags(Tracks(icao24=piece_id, **cols), self.n_threads)
+        geo_used = ~np.isnan(g)
+        prep = Prepared(tr, start, alt_fl, np.where(geo_used, g, alt_fl), geo_used, 0, flags)
+        own = np.ones(start[n_pieces], bool)  # each fix counted once: not a piece's shared first fix
+        own[start[:n_pieces][cin[rp]]] = False
+        self.suspect_fixes += int(np.count_nonzero(flags[: start[n_pieces]][own]))
+        ix = self.index
+
+        def kernel(k0: int, k1: int):
+            oi, of = detect_kernel(
+                tr.lon, tr.lat, prep.alt_fl, prep.alt_msl, start[k0 : k1 + 1],
+                ix.grid, ix.zlo, ix.zup, ix.zlo_kind, ix.zup_kind,
+            )  # fmt: skip
+            oi[:, 0] += k0
+            return oi, of
+
+        cuts = np.searchsorted(start, np.linspace(0, start[-1], self.n_threads + 1))
+        cuts[0], cuts[-1] = 0, len(lens)
+        parts = _parallel(kernel, np.unique(cuts))
+        oi = np.concatenate([p[0] for p in parts])
+        of = np.concatenate([p[1] for p in parts])
+        track = oi[:, 0]
+        nz = max(len(self.zones), 1)
+        # probes: zones the next segment starts inside (the episode goes on)
+        is_probe = track >= n_pieces
+        pr = is_probe & (oi[:, 2] == start[np.minimum(track, len(lens) - 1)]) & (of[:, 0] == 0.0) & (oi[:, 4] == 0)
+        piece_of_probe = np.flatnonzero(cont_out[rp])
+        goes_on = np.unique(piece_of_probe[track[pr] - n_pieces].astype(np.int64) * nz + oi[pr, 1])
+        oi, of = oi[~is_probe].copy(), of[~is_probe].copy()
+        track = oi[:, 0]
+        zone = oi[:, 1]
+        cout = np.zeros(len(oi), bool)
+        at_end = (oi[:, 5] == 0) & cont_out[rp][track]
+        if at_end.any():
+            on = np.isin(track.astype(np.int64) * nz + zone, goes_on)
+            cout = at_end & on
+            stop = at_end & ~on  # left at the shared fix: the exit is that fix, observed
+            oi[stop, 3] = start[track[stop] + 1] - 1
+            of[stop, 1] = 0.0
+            oi[stop, 5] = 1
+        cand = cin[rp][track] & (oi[:, 4] == 0) & (oi[:, 2] == start[track]) & (of[:, 0] == 0.0)
+        entry_f = _interp(tr.time, oi[:, 2], of[:, 0])
+        order = np.lexsort((zone, entry_f, tr.icao24[start[track]]))
+        oi, of, cout, cand, entry_f = oi[order], of[order], cout[order], cand[order], entry_f[order]
+        track, zone = oi[:, 0], oi[:, 1]
+        table = episodes_table(prep, self.zones, ix, oi, of, False, self.n_threads)
+        got = table.column("entry_time").cast(pa.int64()).to_numpy()
+        if not np.array_equal(got, np.round(entry_f * 1e6).astype(np.int64)):
+            raise RuntimeError("skyfence internal error: episode rows out of step with the kernel output")
+        col = lambda name: table.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
+        src = col("altitude_source")
+        first = oi[:, 2] + (of[:, 0] > 0)
+        last = oi[:, 3] + (of[:, 1] >= 1.0)
+        empty = last < first
+        lo = np.where(empty, oi[:, 2], first).astype(np.int64)
+        hi = np.where(empty, np.minimum(oi[:, 2] + 1, len(rows) - 1), last).astype(np.int64)
+        keep = np.full(len(lo), 0xFFFF, np.uint16)
+        vertical = np.array([z.has_vertical_limits for z in self.zones] + [False])[zone]
+        keep[~vertical] &= np.uint16(~FLAGS["altitude"] & 0xFFFF)
+        f_or = np.zeros(len(lo), np.uint16)
+        f_bad = np.zeros(len(lo), np.int64)
+        if len(lo):
+            _episode_kernel(flags, lo, hi, keep, f_or, f_bad)
+        f_entry = flags[lo] & keep
+        f_entry[empty] |= flags[hi[empty]] & keep[empty]
+        s1_pool = rows[oi[:, 3]]
+        code = np.where(ff[s1_pool] >= 0, ff[s1_pool], bf[s1_pool]).astype(np.int32)
+        pend = (code < 0) & last_gt[s1_pool] & (not eod)
+        frag = {
+            "gtid": gtid[rows[start[track]]], "zone": zone.astype(np.int64), "icao": tr.icao24[start[track]],
+            "seq": track.astype(np.int64), "cand": cand, "cout": cout,
+            "entry_f": entry_f, "entry_lat": col("entry_lat"), "entry_lon": col("entry_lon"),
+            "entry_obs": oi[:, 4].astype(bool),
+            "exit_f": _interp(tr.time, oi[:, 3], of[:, 1]), "exit_lat": col("exit_lat"), "exit_lon": col("exit_lon"),
+            "exit_obs": oi[:, 5].astype(bool), "tstart": tstart[rows[start[track]]],
+            "depth": col("max_depth_m"), "length": col("path_length_m"),
+            "amin": col("min_alt_ft"), "amax": col("max_alt_ft"), "nfix": col("n_fixes_inside"),
+            "g": (src == "geometric") | (src == "mixed"), "b": (src == "barometric") | (src == "mixed"),
+            "code": code, "pend": pend, "f_entry": f_entry, "f_or": f_or, "f_bad": f_bad, "f_n": hi - lo + 1,
+        }  # fmt: skip
+        self._stitch(frag)
+
+    def _stitch(self, frag: dict) -> None:
+        carried = dict(self.partials)
+        carried["seq"] = np.full(len(carried["gtid"]), -1, np.int64)
+        F = _cat([carried, frag], _FRAG)
+        order = np.lexsort((F["entry_f"], F["seq"], F["zone"], F["gtid"]))
+        F = _take(F, order)
+        m = len(F["gtid"])
+        same = np.zeros(m, bool)
+        same[1:] = (F["gtid"][1:] == F["gtid"][:-1]) & (F["zone"][1:] == F["zone"][:-1])
+        prev_out = np.zeros(m, bool)
+        prev_out[1:] = F["cout"][:-1]
+        joined = F["cand"] & same & prev_out
+        F["entry_obs"] = F["entry_obs"] | (F["cand"] & ~joined)  # an entry at the shared fix
+        first, last = np.empty(m, np.int64), np.empty(m, np.int64)
+        o = {k: np.empty(m, F[k].dtype) for k in ("depth", "length", "amin", "amax", "nfix", "g", "b")}
+        k = _chain(joined, F["depth"], F["length"], F["amin"], F["amax"], F["nfix"], F["g"], F["b"], first, last,
+                   o["depth"], o["length"], o["amin"], o["amax"], o["nfix"], o["g"], o["b"])  # fmt: skip
+        first, last = first[:k], last[:k]
+        E = {}
+        for name in ("gtid", "zone", "icao", "entry_f", "entry_lat", "entry_lon", "entry_obs", "tstart", "f_entry"):
+            E[name] = F[name][first]
+        grp = np.cumsum(~joined) - 1
+        E["f_or"] = np.bitwise_or.reduceat(F["f_or"], first) if m else F["f_or"][:0]
+        E["f_bad"] = np.bincount(grp, F["f_bad"], minlength=k).astype(np.int64)
+        E["f_n"] = np.bincount(grp, F["f_n"], minlength=k).astype(np.int64)
+        for name in ("exit_f", "exit_lat", "exit_lon", "exit_obs", "code", "pend", "cout"):
+            E[name] = F[name][last]
+        for name, v in o.items():
+            E[name] = v[:k]
+        E["seq"] = np.full(k, -1, np.int64)
+        E["cand"] = np.zeros(k, bool)
+        is_open = E["cout"]
+        self.partials = _take(E, is_open)
+        self._emit(_take(E, ~is_open))
+
+    def _emit(self, E: dict) -> None:
+        wait = E["pend"]
+        if wait.any():
+            self.waiting = _cat([self.waiting, _take(E, wait)], _FRAG)
+            E = _take(E, ~wait)
+        self.done.append(E)
+
+
+def records_table(recs: dict, zones, source: str = "") -> pa.Table:
+    """The episode table from :meth:`StreamDetector.finish_records` columns
+    (of one or several detectors over disjoint aircraft), ordered as
+    :func:`skyfence.detect` orders it."""
+    order = np.lexsort((recs["zone"], recs["entry_f"], recs["icao"]))
+    r = {k: v[order] for k, v in recs.items()}
+    ne = len(order)
+    zone = r["zone"].astype(np.int64)
+    limited = np.array([z.has_vertical_limits for z in zones] + [False])[zone]
+    g, b = r["g"], r["b"]
+    alt_source = np.where(~limited, "none", np.where(g & b, "mixed", np.where(g, "geometric", "barometric")))
+    us = lambda x: pa.array(np.round(x * 1e6).astype("int64"), pa.timestamp("us", tz="UTC"))  # noqa: E731
+    hexes: dict[int, str] = {}
+    cols = {
+        "icao24": np.array([hexes.setdefault(x, format(x, "06x")) for x in r["icao"].tolist()], dtype=object),
+        "callsign": r["callsign"],
+        "zone": np.array([z.id for z in zones] + [""], dtype=object)[zone],
+        "zone_name": np.array([z.name for z in zones] + [""], dtype=object)[zone],
+        "zone_kind": np.array([z.kind for z in zones] + [""], dtype=object)[zone],
+        "entry_time": us(r["entry_f"]),
+        "exit_time": us(r["exit_f"]),
+        "entry_observed": r["entry_obs"],
+        "exit_observed": r["exit_obs"],
+        "duration_s": r["exit_f"] - r["entry_f"],
+        "entry_lat": r["entry_lat"],
+        "entry_lon": r["entry_lon"],
+        "exit_lat": r["exit_lat"],
+        "exit_lon": r["exit_lon"],
+        "max_depth_m": r["depth"],
+        "path_length_m": r["length"],
+        "min_alt_ft": r["amin"],
+        "max_alt_ft": r["amax"],
+        "n_fixes_inside": r["nfix"].astype(np.int64),
+        "altitude_source": alt_source.astype(object),
+        "lower_limit": np.array([str(z.lower) for z in zones] + [""], dtype=object)[zone],
+        "upper_limit": np.array([str(z.upper) for z in zones] + [""], dtype=object)[zone],
+        "track_start": us(r["tstart"]),
+        "source": np.full(ne, source, dtype=object),
+    }
+    # integrity as skyfence._integrity.episode_flags decides it, over the pieces' fixes
+    bad, n_fix = r["f_bad"], r["f_n"]
+    suspect = (r["f_entry"] != 0) | ((2 * bad >= n_fix) & (bad > 0))
+    eflags = np.where(suspect, r["f_or"], 0).astype(np.uint16)
+    cols["integrity"] = np.where(eflags != 0, "suspect", "ok").astype(object)
+    cols["integrity_reasons"] = reasons(eflags)
+    return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v, type=SCHEMA.field(k).type)
+                     for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
+
+
+# ---------------------------------------------------------------- inputs
+
+BUCKET_ROWS = 4_000_000  # fixes per aircraft bucket when data must be regrouped
+#: what a bucket keeps of each fix (all that detection and integrity flags use)
+BUCKET_COLUMNS = ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft", "groundspeed_kt", "track_deg",
+                  "nic", "nacp", "sil", "flags", "callsign")
+
+
+class Summary:
+    """What a streaming run saw, for the CLI summary line."""
+
+    def __init__(self, det: StreamDetector, seconds_read: float = 0.0):
+        self.stats = det.stats
+        self.duplicates = det.duplicates
+        self.n_tracks = det.n_tracks
+        self.suspect_fixes = det.suspect_fixes
+        self.regrouped = False
+
+
+def _prefetch(it, depth: int = 1):
+    """Iterate ``it`` in a background thread (reading overlaps computing)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(depth)
+    stop = object()
+    cancel = threading.Event()
+
+    def work():
+        try:
+            for x in it:
+                if cancel.is_set():
+                    return
+                q.put((True, x))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            q.put((False, e))
+            return
+        q.put((True, stop))
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    try:
+        while True:
+            ok, x = q.get()
+            if not ok:
+                raise x
+            if x is stop:
+                return
+            yield x
+    finally:
+        cancel.set()
+        while t.is_alive():  # drain so the reader can finish
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+
+def _progress(total: int | None):
+    """A fixes/s bar on stderr when it is a terminal, else None."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total or None, unit="fix", unit_scale=True, file=sys.stderr, smoothing=0.1,
+                desc="skyfence", dynamic_ncols=True)  # fmt: skip
+
+
+def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, batch_rows: int = 500_000):
+    """``(total_rows or None, iterator of Tracks)`` over track inputs: Parquet
+    files, directories (hive-partitioned), globs or URLs are streamed by
+    batches; CSV/JSON files and ``-`` are read whole, as one batch each."""
+    from .io import read_tracks
+    from .io._parquet import count_rows, dataset_files, is_parquet_dataset, iter_batches
+
+    plan = []
+    total = 0
+    for item in inputs:
+        item = str(item)
+        if item != "-" and is_parquet_dataset(item):
+            fs, files = dataset_files(item)
+            plan.append(("parquet", fs, files))
+            total += count_rows(files, fs)
+        else:
+            plan.append(("whole", item, None))  # rows unknown: the bar counts without a total
+
+    def gen():
+        for kind, a, b in plan:
+            if kind == "parquet":
+                yield from iter_batches(b, a, batch_rows=batch_rows, columns=columns, time_unit=time_unit,
+                                        altitude_unit=altitude_unit)  # fmt: skip
+            else:
+                yield read_tracks(a, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
+
+    return (total if all(p[0] == "parquet" for p in plan) else None), gen
+
+
+def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_unit=None, altitude_unit=None,
+                  batch_rows: int = 500_000, flush_rows: int = FLUSH_ROWS, progress: bool = True,
+                  source: str | None = None, window_s: float = WINDOW_S):  # fmt: skip
+    """Episodes of track inputs read as a stream, in bounded memory.
+
+    Parameters
+    ----------
+    inputs:
+        Paths: Parquet files, directories of Parquet files (hive partitions
+        such as ``date=2024-06-01/hour=07/`` are fine), globs
+        (``data/*/part-*.parquet``), fsspec URLs (``s3://bucket/prefix/``,
+        with ``s3fs`` installed); CSV/JSON files are read whole.
+    zones:
+        Zones to test.
+    batch_rows, flush_rows:
+        Rows per Parquet read, and fixes gathered before the engine runs.
+    progress:
+        Show a fixes/s bar on stderr when it is a terminal.
+    source:
+        The ``source`` column (default: the inputs, comma-separated).
+
+    Returns
+    -------
+    (pyarrow.Table, Summary)
+        Episodes as :func:`skyfence.detect` gives them, and what was read.
+
+    Data not in time order per aircraft across batches (a fix older than one
+    already processed) is detected; the run then regroups the fixes by
+    aircraft through temporary Parquet files (``$TMPDIR``) and starts again,
+    with the same result.
+    """
+    import sys
+
+    _return_freed_memory()
+    source = ", ".join(map(str, inputs)) if source is None else source
+    opts = dict(columns=columns, time_unit=time_unit, altitude_unit=altitude_unit, batch_rows=batch_rows)
+    total, gen = input_batches(inputs, **opts)
+    det = StreamDetector(zones, max_gap=max_gap, flush_rows=flush_rows, window_s=window_s)
+    bar = _progress(total) if progress else None
+    try:
+        try:
+            for tracks in _prefetch(gen()):
+                det.feed(tracks)
+                if bar is not None:
+                    bar.update(tracks.stats.rows_read)
+            table = det.finish(source)
+            return table, Summary(det)
+        except NotInOrder as e:
+            if bar is not None:
+                bar.close()
+                bar = None
+            print(f"skyfence: {e}; regrouping the fixes by aircraft", file=sys.stderr)
+        return _regrouped(gen, zones, max_gap, total, source, flush_rows, window_s, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _return_freed_memory() -> None:
+    """With glibc, hand large freed blocks back to the system at once: the
+    stream frees arrays of a few MB all the time, which glibc would otherwise
+    keep (its mmap threshold grows up to 32 MB) and the peak RSS would show."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD: blocks over 1 MB are mmapped
+        libc.mallopt(-1, 16 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+def _bucket(icao: np.ndarray, k: int) -> np.ndarray:
+    """Bucket of each aircraft: a multiplicative hash of its address, mod ``k``."""
+    return ((icao.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(1 << 32) % np.uint64(k)).astype(np.int64)
+
+
+def split_by_aircraft(tracks: Tracks, k: int, names: dict) -> list[pa.Table]:
+    """``k`` Arrow tables of the fixes of ``tracks``, by aircraft bucket;
+    callsign codes are remapped into ``names`` (shared across calls)."""
+    remap = np.array([names.setdefault(c, len(names)) for c in tracks.callsigns] + [-1], np.int32)
+    b = _bucket(tracks.icao24, k)
+    order = np.argsort(b, kind="stable")
+    cuts = np.searchsorted(b[order], np.arange(k + 1))
+    cols = {name: getattr(tracks, name) for name in BUCKET_COLUMNS}
+    cols["callsign"] = remap[tracks.callsign]
+    out = []
+    for j in range(k):
+        sel = order[cuts[j] : cuts[j + 1]]
+        out.append(pa.table({name: v[sel] for name, v in cols.items()}))
+    return out
+
+
+def bucket_tracks(table: pa.Table, names: list) -> Tracks:
+    """A bucket table (from :func:`split_by_aircraft`) as Tracks."""
+    c = {name: table.column(name).to_numpy() for name in BUCKET_COLUMNS}
+    return bucket_from_columns(c, tuple(names))
+
+
+def bucket_from_columns(c: dict, callsigns: tuple) -> Tracks:
+    """Tracks from :data:`BUCKET_COLUMNS` arrays (callsign codes into ``callsigns``)."""
+    flags = c.pop("flags")
+    tr = Tracks.from_columns(**c, callsigns=callsigns, stats=ReadStats())
+    tr.flags = flags.astype(np.uint16)
+    return tr
+
+
+def _regrouped(gen, zones, max_gap, total, source, flush_rows, window_s, progress):
+    """Two passes: fixes into aircraft buckets (temporary Parquet), then each bucket whole."""
+    import os
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    k = max(1, math.ceil((total or BUCKET_ROWS) / BUCKET_ROWS))
+    names: dict[str, int] = {}
+    stats = ReadStats()
+    with tempfile.TemporaryDirectory(prefix="skyfence-") as tmp:
+        paths = [os.path.join(tmp, f"bucket-{j:05d}.parquet") for j in range(k)]
+        writers: list = [None] * k
+        bar = _progress(total) if progress else None
+        try:
+            for tracks in _prefetch(gen()):
+                stats.merge(tracks.stats)
+                for j, part in enumerate(split_by_aircraft(tracks, k, names)):
+                    if part.num_rows:
+                        if writers[j] is None:
+                            writers[j] = pq.ParquetWriter(paths[j], part.schema)
+                        writers[j].write_table(part)
+                if bar is not None:
+                    bar.update(tracks.stats.rows_read)
+        finally:
+            for w in writers:
+                if w is not None:
+                    w.close()
+            if bar is not None:
+                bar.close()
+        det = StreamDetector(zones, max_gap=max_gap, flush_rows=flush_rows, window_s=window_s)
+        det.stats = stats
+        name_list = list(names)
+        for j in range(k):
+            if writers[j] is None:
+                continue
+            det.feed(bucket_tracks(pq.read_table(paths[j]), name_list))
+            det.flush(eod=True)  # the bucket holds its aircraft whole
+        det.stats = stats
+        table = det.finish(source)
+    s = Summary(det)
+    s.regrouped = True
+    return table, s

@@ -1,0 +1,245 @@
+"""Streaming detect: Parquet datasets by batches, stitched across batch,
+file and partition boundaries into exactly the episodes of one pass."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import skyfence
+from skyfence._stream import StreamDetector, detect_stream
+from skyfence._tracks import Tracks
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = ROOT / ".venv" / "bin" / "skyfence"
+# float columns the evidence pass sums over many episodes at once: equal to ~1e-12
+NEAR = ("max_depth_m", "path_length_m")
+
+
+def to_table(tr: Tracks) -> pa.Table:
+    names = np.array(list(tr.callsigns) + [None], dtype=object)
+    return pa.table({
+        "icao24": [format(int(x), "06x") for x in tr.icao24],
+        "time": tr.time, "lat": tr.lat, "lon": tr.lon,
+        "alt_baro_ft": tr.alt_baro_ft, "alt_geo_ft": tr.alt_geo_ft,
+        "groundspeed_kt": tr.groundspeed_kt, "track_deg": tr.track_deg,
+        "callsign": pa.array(names[tr.callsign], pa.string()),
+    })  # fmt: skip
+
+
+def assert_same(a: pa.Table, b: pa.Table, near=NEAR, rtol=1e-9):
+    assert a.num_rows == b.num_rows
+    assert a.num_rows > 0
+    for name in a.column_names:
+        if name == "source":
+            continue
+        x, y = a.column(name), b.column(name)
+        if name in near:
+            np.testing.assert_allclose(x.to_numpy(), y.to_numpy(), rtol=rtol, atol=1e-6, err_msg=name)
+        else:
+            xs, ys = x.to_pylist(), y.to_pylist()
+            same = [p == q or (p != p and q != q) for p, q in zip(xs, ys)]
+            assert all(same), (name, [(p, q) for p, q, s in zip(xs, ys, same) if not s][:3])
+
+
+@pytest.fixture(scope="module")
+def swiss(shared_data):
+    tr = skyfence.read_tracks(shared_data / "tracks/opensky/switzerland.json.gz")
+    keep = np.isin(tr.icao24, np.unique(tr.icao24)[::4])  # a quarter of the aircraft: quick
+    return tr.take(keep)
+
+
+@pytest.fixture(scope="module")
+def swiss_zones(shared_data):
+    return skyfence.read_zones("world") + skyfence.read_zones(shared_data / "airspaces/openair/Switzerland.txt")
+
+
+@pytest.fixture(scope="module")
+def one_file(swiss, tmp_path_factory):
+    path = tmp_path_factory.mktemp("one") / "all.parquet"
+    pq.write_table(to_table(swiss), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(one_file, swiss_zones):
+    table, info = detect_stream([str(one_file)], swiss_zones, progress=False, source="x")
+    return table
+
+
+def write_hive(table: pa.Table, root: Path, rows_per_file: int) -> None:
+    """Files of ``rows_per_file`` rows under date=/hour= folders, in row order."""
+    t = table.column("time").to_numpy()
+    for k, a in enumerate(range(0, table.num_rows, rows_per_file)):
+        part = table.slice(a, rows_per_file)
+        hour = np.datetime64(int(t[a]), "s").astype("datetime64[h]")
+        folder = root / f"date={str(hour)[:10]}" / f"hour={str(hour)[11:13]}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(part, folder / f"part-{k:05d}.parquet", row_group_size=700)
+
+
+@pytest.mark.shared
+def test_one_pass_matches_detect(swiss, swiss_zones, reference):
+    """The stream over one file is detect() over the whole tracks; only depth
+    and path length of episodes longer than a 5-minute window are measured
+    per piece (max of depths within the documented tolerance, sum of lengths)."""
+    ref = skyfence.detect(swiss, swiss_zones)
+    # integrity flags look back along the track; the stream flags each fix within its piece
+    same = np.array(ref.column("integrity").to_pylist()) == np.array(reference.column("integrity").to_pylist())
+    assert same.mean() > 0.95, same.mean()
+    for name in ref.column_names:
+        if name in NEAR + ("source", "integrity", "integrity_reasons"):
+            continue
+        assert ref.column(name).to_pylist() == reference.column(name).to_pylist() or name in ("min_alt_ft", "max_alt_ft")
+    d0, d1 = ref.column("max_depth_m").to_numpy(), reference.column("max_depth_m").to_numpy()
+    assert np.all(np.abs(d0 - d1) <= np.maximum(10.0, 0.005 * d0) + 1e-6)
+    np.testing.assert_allclose(ref.column("path_length_m").to_numpy(), reference.column("path_length_m").to_numpy(), rtol=1e-9)
+    np.testing.assert_array_equal(ref.column("min_alt_ft").to_numpy(), reference.column("min_alt_ft").to_numpy())
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("order", ["time", "aircraft"])
+def test_split_files_and_small_batches_give_the_same_episodes(order, swiss, swiss_zones, reference, tmp_path):
+    table = to_table(swiss)
+    if order == "time":  # all aircraft interleaved, in time order, cut into hive partitions
+        table = table.take(np.argsort(swiss.time, kind="stable"))
+    else:  # aircraft after aircraft, files cutting through aircraft
+        table = table.take(np.lexsort((swiss.time, swiss.icao24)))
+    pq.write_table(table, tmp_path / "one.parquet")  # the same rows in the same order, as one file
+    reference, _ = detect_stream([str(tmp_path / "one.parquet")], swiss_zones, progress=False)
+    write_hive(table, tmp_path / "split", 2_000)
+    got, info = detect_stream([str(tmp_path / "split")], swiss_zones, batch_rows=300, flush_rows=4_000,
+                              progress=False)  # fmt: skip
+    assert info.stats.rows_read == len(swiss)
+    from skyfence.engine._prepare import prepare
+
+    assert info.n_tracks == prepare(swiss).n_tracks
+    spanning = reference.filter(pa.compute.greater(reference.column("duration_s"), 300.0)).num_rows
+    assert spanning > 10  # episodes that cross piece, batch and file boundaries
+    assert_same(reference, got)
+
+
+def make(rows, callsigns=("ABC123",)):
+    """Tracks from (icao, t, lon, lat, alt_ft, callsign index or -1)."""
+    a = np.array(rows, dtype=float)
+    return Tracks.from_columns(icao24=a[:, 0].astype(np.uint32), time=a[:, 1], lon=a[:, 2], lat=a[:, 3],
+                               alt_baro_ft=a[:, 4], callsign=a[:, 5].astype(np.int32), callsigns=callsigns)
+
+
+def crafted() -> Tracks:
+    """Tracks crossing a small zone around 5-minute (and 10-minute) window boundaries, with a
+    gap starting exactly at a window boundary, a duplicate time across it,
+    altitudes missing across it and a callsign heard only after it."""
+    rows = []
+    t0 = 1_700_000_400.0  # a multiple of 600 (and of the 300 s window)
+    for k in range(200):  # aircraft 1: 20 s fixes, flying east through zone Z, alt missing around boundaries
+        t = t0 - 1000 + 20 * k
+        alt = np.nan if 590 <= (t - t0) % 600 or (t - t0) % 600 <= 40 else 3000 + k
+        rows.append((1, t, 7.0 + 0.004 * k, 46.5, alt, 0 if k > 60 else -1))
+    rows.append((1, t0 - 1000 + 20 * 100, 9.0, 47.0, 1.0, -1))  # duplicate time: the first is kept
+    for k in range(60):  # aircraft 2: a gap of 120 s starting exactly at a window boundary
+        t = t0 + 10 * k + (120 if k >= 30 else 0) - 290  # last fix before the gap at t0 exactly
+        rows.append((2, t, 7.2 + 0.01 * k, 46.45 + 0.001 * k, 2500.0, -1))
+    rows.append((3, t0, 7.5, 46.5, 2000.0, 0))  # a lone fix inside
+    return make(rows)
+
+
+@pytest.fixture(scope="module")
+def box():
+    from shapely.geometry import box as shp_box
+
+    from skyfence.zones._limits import parse_limit
+    from skyfence.zones._model import Zone
+
+    z1 = Zone(id="Z", name="Z", kind="test", geometry=shp_box(7.1, 46.3, 7.6, 46.7))
+    z2 = Zone(id="LOW", name="LOW", kind="test", geometry=shp_box(7.0, 46.0, 8.0, 47.0),
+              lower=parse_limit("GND"), upper=parse_limit("3100 ft MSL"))  # fmt: skip
+    return [z1, z2]
+
+
+def test_crafted_boundaries_any_split(box):
+    tr = crafted()
+    ref = skyfence.detect(tr, box)
+    det = StreamDetector(box)
+    det.feed(tr)
+    one = det.finish()
+    assert_same(ref, one, rtol=1e-12)
+    assert one.num_rows >= 5
+    rng = np.random.default_rng(3)
+    for size in (7, 50, 333):
+        order = np.argsort(tr.time, kind="stable")
+        for flush in (1, 100):
+            det = StreamDetector(box, flush_rows=flush)
+            for a in range(0, len(tr), size):
+                det.feed(tr.take(order[a : a + size]))
+            assert_same(one, det.finish(), rtol=1e-12)
+        # interleaved: aircraft in a random order within each batch, each one's rows in input order
+        det = StreamDetector(box, flush_rows=30)
+        for a in range(0, len(tr), size):
+            part = order[a : a + size]
+            key = rng.permutation(4)[tr.icao24[part]]
+            det.feed(tr.take(part[np.argsort(key, kind="stable")]))
+        assert_same(one, det.finish(), rtol=1e-12)
+
+
+def test_not_in_time_order_is_regrouped(box, tmp_path, capfd):
+    tr = crafted()
+    det = StreamDetector(box)
+    det.feed(tr)
+    one = det.finish()
+    shuffled = to_table(tr).take(np.random.default_rng(5).permutation(len(tr)))
+    for k in range(0, len(tr), 40):
+        pq.write_table(shuffled.slice(k, 40), tmp_path / f"p{k:04d}.parquet")
+    got, info = detect_stream([str(tmp_path / "*.parquet")], box, batch_rows=40, flush_rows=40, progress=False)
+    assert info.regrouped
+    assert "regrouping the fixes by aircraft" in capfd.readouterr().err
+    assert_same(one, got, rtol=1e-12)
+
+
+def run_cli(*args):
+    return subprocess.run([str(EXE), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_reads_directory_and_glob_and_counts(box, tmp_path):
+    tr = crafted()
+    write_hive(to_table(tr), tmp_path / "ds", 100)
+    z = tmp_path / "z.geojson"
+    z.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"Z"},'
+                 '"geometry":{"type":"Polygon","coordinates":[[[7.1,46.3],[7.6,46.3],[7.6,46.7],[7.1,46.7],[7.1,46.3]]]}}]}')
+    a = run_cli("detect", tmp_path / "ds", "--zones", z, "--format", "csv", "-o", tmp_path / "a.csv", "--batch-rows", "50")
+    b = run_cli("detect", str(tmp_path / "ds") + "/*/*/*.parquet", "--zones", z, "--format", "csv", "-o", tmp_path / "b.csv")
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    assert "1 duplicate time" in a.stderr and f"{len(tr)} fixes read" in a.stderr
+    assert "\r" not in a.stderr  # no progress bar when stderr is not a terminal
+    ca, cb = (p.read_text().splitlines() for p in (tmp_path / "a.csv", tmp_path / "b.csv"))
+    src = ca[0].split(",").index("source")
+    strip = lambda lines: [",".join(x for i, x in enumerate(r.split(",")) if i != src) for r in lines]  # noqa: E731
+    assert strip(ca) == strip(cb) and len(ca) > 3
+
+
+@pytest.mark.parametrize("case", ["empty dir", "no match", "missing column"])
+def test_bad_dataset_is_one_line_exit_2(case, tmp_path):
+    if case == "empty dir":
+        target, words = tmp_path / "empty", ["empty", "no Parquet files"]
+        target.mkdir()
+    elif case == "no match":
+        target, words = tmp_path / "nothing-*.parquet", ["nothing-*.parquet", "no file matches"]
+    else:
+        (tmp_path / "ds").mkdir()
+        t = to_table(crafted())
+        pq.write_table(t, tmp_path / "ds" / "a.parquet")
+        pq.write_table(t.drop_columns(["lat"]), tmp_path / "ds" / "b.parquet")
+        target, words = tmp_path / "ds", ["b.parquet", "lat"]
+    r = run_cli("detect", target, "--zones", "world:CHE")
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    for w in words:
+        assert w in lines[0], lines[0]

@@ -388,7 +388,8 @@ def _point_at(lon, lat, cum, a, b, s):
     return lon[lo] + f * (lon[hi] - lon[lo]), lat[lo] + f * (lat[hi] - lat[lo])
 
 
-SPLIT_MIN = 0.1  # pieces split no nearer their ends than this fraction
+SPLIT_STEPS = 8  # pieces split at a multiple of 1/8 of their length
+SPLIT_MIN = 0.125  # and no nearer their ends than this fraction
 R_MIN = 6_335_000.0  # smallest radius of curvature of the WGS84 ellipsoid (m)
 
 
@@ -433,8 +434,17 @@ def _piece_bound(length, d0, x0, y0, u0, v0, d1, x1, y1, u1, v1):
                 split = t
     if lip < m + b:
         split = 0.5 + (d1 - d0) / (2.0 * length) if length > 0.0 else 0.5
-        return lip, min(max(split, SPLIT_MIN), 1.0 - SPLIT_MIN)
-    return m + b, min(max(split, SPLIT_MIN), 1.0 - SPLIT_MIN)
+        return lip, _snap(split)
+    return m + b, _snap(split)
+
+
+@numba.njit(cache=True, inline="always")
+def _snap(split):
+    """The split fraction on a grid of 1/SPLIT_STEPS, SPLIT_MIN from either
+    end: samples then move only when the peak crosses a grid line, so the
+    same path measured from inputs a few ulps apart (a streamed track, a
+    batch) almost always gets the same samples and the same depth."""
+    return min(max(round(split * SPLIT_STEPS) / SPLIT_STEPS, SPLIT_MIN), 1.0 - SPLIT_MIN)
 
 
 @numba.njit(cache=True, nogil=True)

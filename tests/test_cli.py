@@ -606,3 +606,19 @@ def test_all_public_names_resolve():
         assert issubclass(getattr(skyfence, name), skyfence.SkyfenceError)
     with pytest.raises(AttributeError):
         skyfence.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".geojson"])
+def test_output_format_follows_the_extension_of_dash_o(tmp_path, suffix):
+    """``-o episodes.csv`` writes CSV, not JSON Lines under a .csv name."""
+    out = tmp_path / f"episodes{suffix}"
+    code, _, err = run_main("detect", str(CLI_DATA / "turkey_syria.csv"), "--zones", "world:TUR,SYR", "-o", str(out), "-q")
+    assert code == 0, err
+    if suffix == ".csv":
+        header, rows = read_csv(out)
+        assert "entry_time" in header and rows
+    elif suffix == ".parquet":
+        assert pq.read_table(out).num_rows > 0
+    else:
+        doc = json.loads(out.read_text())
+        assert doc["type"] == "FeatureCollection" and doc["features"][0]["geometry"]["type"] == "LineString"

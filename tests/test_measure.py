@@ -87,3 +87,74 @@ def test_depth_of_a_corner_clip_and_a_long_crossing():
     for g, (plon, plat) in zip(got, clipped):
         ref = _reference_depth(sq, plon, plat)
         assert abs(g - ref) <= max(10.0, 0.005 * ref) + 1.0, (g, ref)
+
+
+def _brute_force_depth(geometry, path, spacing_m=20.0, reach_deg=5.0):
+    """Largest distance from the zone's boundary over the path, by dense
+    sampling (every ``spacing_m``): path samples and the boundary (its
+    straight lon/lat edges, densified to 0.01 degree) projected with the
+    engine's azimuthal equidistant projection on the centre the engine uses
+    (the path's box centre rounded to whole degrees; the projection itself is
+    checked against pyproj above), distances by shapely's STRtree.  Shares
+    nothing else with the engine (no windows, grids, nor branch and bound).
+    Returns (depth, spacing) with spacing the largest gap between samples."""
+    lon, lat = path[:, 0], path[:, 1]
+    cx = float(np.round((lon.min() + lon.max()) / 2))
+    cy = float(np.round((lat.min() + lat.max()) / 2))
+    x, y = project(lon, lat, cx, cy)
+    step = np.hypot(np.diff(x), np.diff(y))
+    n = np.maximum(1, np.ceil(step / spacing_m).astype(int))
+    t = np.concatenate([np.arange(k) / k for k in n] + [[1.0]])
+    i = np.concatenate([np.full(k, j) for j, k in enumerate(n)] + [[len(lon) - 2]])
+    slon = lon[i] + t * (lon[i + 1] - lon[i])
+    slat = lat[i] + t * (lat[i + 1] - lat[i])
+    box = (lon.min() - reach_deg, lat.min() - reach_deg, lon.max() + reach_deg, lat.max() + reach_deg)
+    boundary = shapely.segmentize(shapely.clip_by_rect(geometry.boundary, *box), 0.01)
+    segs = []
+    for part in shapely.get_parts(boundary):
+        c = shapely.get_coordinates(part)
+        px, py = project(c[:, 0], c[:, 1], cx, cy)
+        segs.append(shapely.linestrings(np.stack([np.stack([px[:-1], py[:-1]], 1), np.stack([px[1:], py[1:]], 1)], 1)))
+    segs = np.concatenate(segs)
+    sx, sy = project(slon, slat, cx, cy)
+    tree = shapely.STRtree(segs)
+    _, dist = tree.query_nearest(shapely.points(sx, sy), return_distance=True, all_matches=False)
+    far = reach_deg * 111_000.0 * np.cos(np.radians(np.abs(lat).max() + reach_deg))
+    assert dist.max() < far, "the clipped boundary may miss the nearest edge"
+    return float(dist.max()), float((step / n).max())
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(("track_file", "zone_set", "count"), [
+    ("switzerland.json.gz", "world", 40),
+    ("zurich_airport.json.gz", "Switzerland.txt", 25),
+])  # fmt: skip
+def test_depths_of_real_episodes_match_brute_force(shared_data, track_file, zone_set, count):
+    """Branch-and-bound depths of randomly drawn real episodes (and the
+    longest, where pruning has the most to skip) within the promised
+    max(10 m, 0.5 %) of a brute-force depth by dense sampling."""
+    import skyfence
+
+    tracks = skyfence.read_tracks(shared_data / "tracks" / "opensky" / track_file)
+    zones = skyfence.read_zones("world" if zone_set == "world" else shared_data / "airspaces" / "openair" / zone_set)
+    by_id = {z.id: z for z in zones}
+    table = skyfence.detect(tracks, zones, paths=True)
+    length = np.asarray(table.column("path_length_m"))
+    rng = np.random.default_rng(11)
+    longest = np.argsort(-length)[: count // 4]
+    pick = np.unique(np.concatenate([longest, rng.choice(len(table), count - len(longest), replace=False)]))
+    zone_ids = table.column("zone").to_pylist()
+    got_all = np.asarray(table.column("max_depth_m"))
+    paths = table.column("path")
+    checked = 0
+    for j in pick:
+        path = np.asarray(paths[int(j)].as_py())[:, :2]
+        if len(path) < 2:
+            continue
+        ref, spacing = _brute_force_depth(by_id[zone_ids[j]].geometry, path)
+        got = got_all[j]
+        allow = max(10.0, 0.005 * ref)
+        assert ref - allow - 1.0 <= got <= ref + spacing / 2 + 1.0, (zone_ids[j], float(length[j]), got, ref)
+        checked += 1
+    assert checked >= count - 2
+    assert length[pick].max() > 50_000.0  # long paths were among them

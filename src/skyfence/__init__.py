@@ -36,6 +36,7 @@ __all__ = [
     "SkyfenceError",
     "TrackFormatError",
     "Tracks",
+    "WarningMonitor",
     "WatchlistError",
     "Zone",
     "ZoneFormatError",
@@ -60,6 +61,7 @@ _LAZY = {
     "detect_stream": "._stream",
     "integrity_flags": "._integrity",
     "predict_entries": "._predict",
+    "WarningMonitor": "._predict",
     "read_tracks": ".io",
     "read_zones": ".zones",
     "Tracks": "._tracks",
@@ -76,7 +78,7 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from ._detect import classify, detect
     from ._integrity import integrity_flags
-    from ._predict import predict_entries
+    from ._predict import WarningMonitor, predict_entries
     from ._stream import detect_stream
     from ._synth import synth
     from ._tracks import Tracks

@@ -290,3 +290,13 @@ def table_text(table: pa.Table, limit: int = 50) -> str:
     if table.num_rows > limit:
         lines.append(f"... {table.num_rows - limit} more episodes (use -o FILE or --format to get them all)")
     return "\n".join(lines)
+
+
+def format_of(path: str) -> str | None:
+    """Output format from a file name (.csv .parquet .geojson .jsonl .json), else None."""
+    name = path.lower()
+    for ext, fmt in ((".csv", "csv"), (".parquet", "parquet"), (".geojson", "geojson"), (".jsonl", "jsonl"),
+                     (".json", "jsonl")):  # fmt: skip
+        if name.endswith(ext):
+            return fmt
+    return None

@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zones", action="append", metavar="ZONES",
                    help="world, world:TUR,SYR, or a GeoJSON / OpenAir / traffic JSON file; repeatable (default world)")
     p.add_argument("--format", choices=("jsonl", "csv", "geojson", "parquet"),
-                   help="output format (default: a table on a terminal, jsonl otherwise)")
+                   help="output format (default: from the -o extension .jsonl .csv .geojson .parquet, "
+                        "else a table on a terminal, else jsonl)")
     p.add_argument("-o", "--output", metavar="PATH", help="write episodes here (default stdout)")
     p.add_argument("--max-gap", type=float, default=60.0, metavar="S",
                    help="split a track where fixes are more than S seconds apart (default 60)")
@@ -54,8 +55,11 @@ def parse_columns(items: list[str]) -> dict[str, str] | None:
 def run(args: argparse.Namespace) -> int:
     from .. import read_tracks, read_zones
     from .._detect import detect_prepared
-    from .._output import check_writable, table_text, write
+    from .._output import check_writable, format_of, table_text, write
     from .._tracks import Tracks
+
+    if args.format is None and args.output:  # -o x.csv means csv
+        args.format = format_of(args.output)
 
     t0 = time.perf_counter()
     if args.max_gap <= 0:

@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-evaluate", action="store_true",
                    help="do not run detect on the recording to fill observed_entry_time / achieved_lead_s")
     p.add_argument("--format", choices=("jsonl", "csv", "parquet"),
-                   help="output format (default: a table on a terminal, jsonl otherwise)")
+                   help="output format (default: from the -o extension .jsonl .csv .parquet, else a table on a terminal, else jsonl)")
     p.add_argument("-o", "--output", metavar="PATH", help="write warnings here (default stdout)")
     p.add_argument("--max-gap", type=float, default=60.0, metavar="S",
                    help="split a track where fixes are more than S seconds apart (default 60)")
@@ -50,10 +50,13 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .. import read_tracks, read_zones
-    from .._output import check_writable, write
+    from .._output import check_writable, format_of, write
     from .._predict import NM, WarningMonitor, WarnSettings, evaluate
     from .._tracks import Tracks
     from ._detect import _check_unique, parse_columns
+
+    if args.format is None and args.output:  # -o x.csv means csv
+        args.format = format_of(args.output)
 
     t0 = time.perf_counter()
     over = {"horizon": args.horizon, "model": args.model, "cadence": args.cadence, "step": args.step,

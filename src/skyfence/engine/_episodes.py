@@ -212,21 +212,27 @@ def episode_paths(tr, first, last, elon, elat, xlon, xlat):
 
 @numba.njit(cache=True, nogil=True)
 def _fill_paths(tlon, tlat, first, ptr, elon, elat, xlon, xlat, lon, lat, fix):
-    """Points of each path (see :func:`episode_paths`), longitudes unwrapped
-    by running sums of the folded steps."""
+    """Points of each path (see :func:`episode_paths`), longitudes unwrapped:
+    each point's longitude plus the multiple of 360 that keeps it within 180
+    of the point before (exact where the path does not cross the antimeridian)."""
     for j in range(len(first)):
         a, b = ptr[j], ptr[j + 1]
-        for k in range(a, b):
-            if k == a:
-                x, y, f = elon[j], elat[j], -1
-            elif k == b - 1:
+        prev = elon[j]
+        lon[a], lat[a], fix[a] = prev, elat[j], -1
+        off = 0.0
+        for k in range(a + 1, b):
+            if k == b - 1:
                 x, y, f = xlon[j], xlat[j], -1
             else:
                 f = first[j] + (k - a - 1)
                 x, y = tlon[f], tlat[f]
-            if k > a:
-                x = lon[k - 1] + ((x - lon[k - 1] + 180.0) % 360.0 - 180.0)
+            x += off
+            if x - prev > 180.0 or x - prev < -180.0:
+                step = (x - prev + 180.0) % 360.0 - 180.0
+                off += 360.0 * round(((prev + step) - x) / 360.0)
+                x = prev + step
             lon[k], lat[k], fix[k] = x, y, f
+            prev = x
 
 
 @numba.njit(cache=True, nogil=True)
@@ -241,11 +247,10 @@ def _arc_lengths(ptr, lon, lat):
     for k in range(len(ptr) - 1):
         total = 0.0
         for i in range(ptr[k] + 1, ptr[k + 1]):
-            phi = math.radians(0.5 * (lat[i] + lat[i - 1]))
-            s = math.sin(phi)
+            s = math.sin(math.radians(0.5 * (lat[i] + lat[i - 1])))
             w = math.sqrt(1.0 - E2_WGS84 * s * s)
             dy = math.radians(lat[i] - lat[i - 1]) * A_WGS84 * (1.0 - E2_WGS84) / (w * w * w)
-            dx = math.radians(lon[i] - lon[i - 1]) * A_WGS84 / w * math.cos(phi)
+            dx = math.radians(lon[i] - lon[i - 1]) * A_WGS84 / w * math.sqrt(max(0.0, 1.0 - s * s))  # cos(phi)
             total += math.sqrt(dx * dx + dy * dy)
             out[i] = total
     return out

@@ -230,7 +230,9 @@ class StreamDetector:
         self.flush_rows = int(flush_rows)
         self.n_threads = n_threads or threads()
         self.names: dict[str, int] = {}
-        self.pools: list[dict] = []  # carried fixes: chunks sorted by (aircraft, time), disjoint aircraft
+        # carried fixes: chunks (columns, their aircraft, fixes per aircraft); an aircraft's
+        # fixes lie together, in time order, in one chunk
+        self.pools: list[tuple[dict, np.ndarray, np.ndarray]] = []
         self.new: list[dict] = []
         self.n_new = 0
         self.proc_icao = np.empty(0, np.uint32)
@@ -428,7 +430,7 @@ class StreamDetector:
         """Split the carried chunks into the fixes of the aircraft in ``N`` (sorted
         by aircraft), which are processed again, and the others (left as they are)."""
         if eod:
-            return self.pools, []
+            return [c for c, _, _ in self.pools], []
         new_icao = N["icao"]
         if not len(new_icao):
             return [], self.pools
@@ -436,24 +438,26 @@ class StreamDetector:
         first[1:] = new_icao[1:] != new_icao[:-1]
         u = new_icao[first]  # N is sorted by aircraft: its addresses, ascending
         active, dormant = [], []
-        for c in self.pools:
-            pos = np.minimum(np.searchsorted(u, c["icao"]), len(u) - 1)
-            hit = u[pos] == c["icao"]
+        for c, ac, runs in self.pools:
+            hit = u[np.minimum(np.searchsorted(u, ac), len(u) - 1)] == ac
             if hit.all():
                 active.append(c)
             elif hit.any():
-                active.append(_take(c, hit))
-                dormant.append(_take(c, ~hit))
+                rows = np.repeat(hit, runs)
+                active.append(_take(c, rows))
+                dormant.append((_take(c, ~rows), ac[~hit], runs[~hit]))
             else:
-                dormant.append(c)
+                dormant.append((c, ac, runs))
         return active, dormant
 
     def _carry(self, chunk: dict) -> None:
         """Add carried fixes; past 16 chunks they are merged into one."""
-        self.pools.append(chunk)
-        if len(self.pools) > 16:
-            merged = _cat(self.pools, _POOL)
-            self.pools = [_take(merged, np.argsort(merged["icao"], kind="stable"))]  # each aircraft in one chunk
+        icao = chunk["icao"]  # sorted by aircraft
+        starts = np.flatnonzero(np.diff(icao, prepend=icao[:1] ^ np.uint32(1)))
+        self.pools.append((chunk, icao[starts], np.diff(starts, append=len(icao))))
+        if len(self.pools) > 16:  # disjoint aircraft: concatenated, each stays together
+            self.pools = [(_cat([c for c, _, _ in self.pools], _POOL), np.concatenate([a for _, a, _ in self.pools]),
+                           np.concatenate([r for _, _, r in self.pools]))]  # fmt: skip
 
     def _set_proc(self, icao, t, is_open):
         ic = np.concatenate([self.proc_icao, icao])

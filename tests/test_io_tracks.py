@@ -671,3 +671,17 @@ def test_rows_in_file_order_and_tracks_shape(tmp_path):
     # header only: a valid, empty table
     empty = read_tracks(write(tmp_path, "h.csv", "icao24,time,lat,lon\n"))
     assert len(empty) == 0 and empty.stats.rows_read == 0
+
+
+def test_plain_hex_addresses_parse_vectorised_as_one_by_one():
+    import pyarrow as pa
+
+    from skyfence.io._build import _hex_values, _icao24
+
+    texts = ["abc123", "ABC123", "1", "00000f", "FFFFFF", "4b1814"]
+    assert _hex_values(pa.array(texts)).tolist() == [int(t, 16) for t in texts]
+    for other in ([" abc123"], ["abc1234"], ["xyz"], [""], ["abc123", None]):
+        assert _hex_values(pa.array(other, pa.string())) is None  # left to the one-by-one path
+    fast, _, g_fast = _icao24(pa.array(texts * 2).dictionary_encode(), "icao24", 12, None)
+    slow, _, g_slow = _icao24(pa.array([t + " " for t in texts] * 2).dictionary_encode(), "icao24", 12, None)
+    assert fast.tolist() == slow.tolist() and g_fast.tolist() == g_slow.tolist()

@@ -346,16 +346,47 @@ def _parse_times(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
 
 def _codes(arr) -> tuple[np.ndarray, list]:
     """Dictionary codes (int32/int64, -1 = null) and the dictionary values of a string-like column."""
+    codes, dictionary = _codes_arrow(arr)
+    return codes, dictionary.to_pylist() if dictionary is not None else []
+
+
+_HEX = np.zeros(256, np.int64)
+_HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_HEX[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+
+
+def _hex_values(dictionary) -> np.ndarray | None:
+    """The addresses of a dictionary of plain hex texts (1 to 6 digits, nothing
+    else), parsed in one vectorised pass; None when any text is not plain."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if dictionary is None or not len(dictionary) or dictionary.null_count:
+        return None
+    if not pc.all(pc.match_substring_regex(dictionary, "^[0-9a-fA-F]{1,6}$")).as_py():
+        return None
+    padded = pc.utf8_lpad(dictionary, 6, "0").cast(pa.large_string())
+    offsets = np.frombuffer(padded.buffers()[1], np.int64)[padded.offset : padded.offset + len(padded) + 1]
+    k = len(padded)
+    if not np.array_equal(offsets - offsets[0], np.arange(k + 1, dtype=np.int64) * 6):
+        return None
+    data = np.frombuffer(padded.buffers()[2], np.uint8)[offsets[0] : offsets[0] + 6 * k].reshape(k, 6)
+    return _HEX[data] @ (16 ** np.arange(5, -1, -1, dtype=np.int64))
+
+
+def _codes_arrow(arr):
+    """Dictionary codes (int32/int64, -1 = null) and the dictionary (an Arrow array, or None when empty)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(arr, pa.ChunkedArray):
         if arr.num_chunks == 0:
-            return np.empty(0, np.int32), []
+            return np.empty(0, np.int32), None
         if not pa.types.is_dictionary(arr.type):
             arr = pc.dictionary_encode(arr)
         if arr.num_chunks == 0:
-            return np.empty(0, np.int32), []
+            return np.empty(0, np.int32), None
         if arr.num_chunks > 1:
             arr = arr.unify_dictionaries()
         dictionary = arr.chunk(0).dictionary
@@ -367,7 +398,7 @@ def _codes(arr) -> tuple[np.ndarray, list]:
         indices = arr.indices
     if indices.null_count:
         indices = pc.fill_null(indices, -1)
-    return indices.to_numpy(zero_copy_only=False), dictionary.to_pylist()
+    return indices.to_numpy(zero_copy_only=False), dictionary
 
 
 def _icao24(arr, field: str, n: int, ctx: Context):
@@ -391,9 +422,13 @@ def _icao24(arr, field: str, n: int, ctx: Context):
         valid = np.flatnonzero(~_to_numpy_isnull(arr))
         row = int(valid[0]) if len(valid) else 0
         raise ctx.fail(f"column holds {t} values, expected 24-bit hex addresses", row=row, field=field)
-    codes, values = _codes(arr)
-    table = np.zeros(len(values) + 1, np.int64)  # last entry: code -1 (null)
+    codes, dictionary = _codes_arrow(arr)
+    fast = _hex_values(dictionary)
+    values = [] if fast is not None or dictionary is None else dictionary.to_pylist()
+    table = np.zeros((len(fast) if fast is not None else len(values)) + 1, np.int64)  # last entry: code -1 (null)
     table[-1] = -1
+    if fast is not None:  # plain hex texts (the usual case), else one by one below
+        table[:-1] = fast
     for k, s in enumerate(values):
         s2 = s.strip().lower() if s is not None else ""
         if not s2:

@@ -49,10 +49,10 @@ import pyarrow as pa
 
 from ._integrity import FLAGS, _episode_kernel, fix_flags, reasons
 from ._tracks import ReadStats, Tracks
-from .engine._episodes import SCHEMA, episodes_table
+from .engine._episodes import SCHEMA, _fill_codes, episodes_table
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
-from .engine._prepare import Prepared, _fill
+from .engine._prepare import Prepared, _fill, _is_sorted
 
 WINDOW_S = 300.0  # pieces: fixed UTC windows of 5 minutes
 FLUSH_ROWS = 500_000  # fixes gathered before the engine runs
@@ -112,13 +112,6 @@ def _interp(values, seg, t):
     return np.where(t == 0.0, v0, v0 + t * (v1 - v0))
 
 
-@numba.njit(cache=True)
-def _is_sorted(icao, time):
-    for i in range(1, len(time)):
-        if icao[i] < icao[i - 1] or (icao[i] == icao[i - 1] and time[i] < time[i - 1]):
-            return False
-    return True
-
 
 @numba.njit(cache=True)
 def _track_ids(brk, true_start, p_gtid, p_tstart, time, next_gtid, gt_first, gtid, tstart):
@@ -158,22 +151,6 @@ def _waiting_altitudes(baro, geo, gt_first, last_gt, final):
         if last_gt[i] and ((nb and lb >= gt_first[i]) or (ng and lg >= gt_first[i])):
             final[i] = False
 
-
-@numba.njit(cache=True)
-def _ff_bf(codes, start, ff, bf):
-    """Last callsign heard up to each fix, and first heard from it on, per track."""
-    for k in range(len(start) - 1):
-        a, b = start[k], start[k + 1]
-        last = -1
-        for i in range(a, b):
-            if codes[i] >= 0:
-                last = codes[i]
-            ff[i] = last
-        nxt = -1
-        for i in range(b - 1, a - 1, -1):
-            if codes[i] >= 0:
-                nxt = codes[i]
-            bf[i] = nxt
 
 
 @numba.njit(cache=True)
@@ -370,7 +347,7 @@ class StreamDetector:
             _waiting_altitudes(baro, geo, gt_first, last_gt, final)
         ff = np.empty(n, np.int32)
         bf = np.empty(n, np.int32)
-        _ff_bf(P["cs"], starts, ff, bf)
+        _fill_codes(P["cs"], starts, ff, bf)
         self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod, icao[new_ac])
 
         # pieces

@@ -207,9 +207,10 @@ class StreamDetector:
         self.flush_rows = int(flush_rows)
         self.n_threads = n_threads or threads()
         self.names: dict[str, int] = {}
-        # carried fixes: chunks (columns, their aircraft, fixes per aircraft); an aircraft's
-        # fixes lie together, in time order, in one chunk
-        self.pools: list[tuple[dict, np.ndarray, np.ndarray]] = []
+        # carried fixes: chunks (columns, and per run of one aircraft's fixes: its address,
+        # length, first and last time); an aircraft's fixes are in time order across the
+        # chunks, which are in arrival order
+        self.pools: list[tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.new: list[dict] = []
         self.n_new = 0
         self.proc_icao = np.empty(0, np.uint32)
@@ -297,7 +298,11 @@ class StreamDetector:
         if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
             N = _take(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
         # only the aircraft with new fixes (all at the end of data) are looked at: for the
-        # others nothing can have changed, so their carried fixes stay where they are
+        # others nothing can have changed, so their carried fixes stay where they are; nor
+        # for those whose fixes so far all lie in one window of one track (no piece of
+        # theirs can be ready): their new fixes join the carried ones as they are
+        if not eod:
+            N = self._defer(N)
         active, self.pools = self._wake(N, eod)
         P = _cat(active + [N], _POOL)
         del N, active
@@ -407,7 +412,7 @@ class StreamDetector:
         """Split the carried chunks into the fixes of the aircraft in ``N`` (sorted
         by aircraft), which are processed again, and the others (left as they are)."""
         if eod:
-            return [c for c, _, _ in self.pools], []
+            return [p[0] for p in self.pools], []
         new_icao = N["icao"]
         if not len(new_icao):
             return [], self.pools
@@ -415,26 +420,67 @@ class StreamDetector:
         first[1:] = new_icao[1:] != new_icao[:-1]
         u = new_icao[first]  # N is sorted by aircraft: its addresses, ascending
         active, dormant = [], []
-        for c, ac, runs in self.pools:
+        for c, ac, runs, t0, t1 in self.pools:
             hit = u[np.minimum(np.searchsorted(u, ac), len(u) - 1)] == ac
             if hit.all():
                 active.append(c)
             elif hit.any():
                 rows = np.repeat(hit, runs)
                 active.append(_take(c, rows))
-                dormant.append((_take(c, ~rows), ac[~hit], runs[~hit]))
+                dormant.append((_take(c, ~rows), ac[~hit], runs[~hit], t0[~hit], t1[~hit]))
             else:
-                dormant.append((c, ac, runs))
+                dormant.append((c, ac, runs, t0, t1))
         return active, dormant
 
+    def _defer(self, N: dict) -> dict:
+        """Carry, unprocessed, the new fixes of the aircraft none of whose pieces
+        can be ready: all their fixes (carried and new) lie in the window of their
+        first carried fix, in time order, with no gap over ``max_gap``.  Returns
+        the fixes of the other aircraft (processed now).  Processing later gives
+        the same result: it is the same as these fixes arriving in a later batch."""
+        icao, time = N["icao"], N["time"]
+        n = len(icao)
+        if n == 0:
+            return N
+        first = np.ones(n, bool)
+        first[1:] = icao[1:] != icao[:-1]
+        starts = np.flatnonzero(first)
+        ends = np.append(starts[1:], n) - 1
+        u = icao[starts]
+        gap = np.zeros(n, bool)
+        gap[1:] = ~first[1:] & ((time[1:] - time[:-1]) > self.max_gap)
+        wake = np.logical_or.reduceat(gap, starts)
+        w0 = np.floor(time[starts] / self.window)
+        if self.pools:  # carried: each aircraft's first and last carried time
+            ac = np.concatenate([p[1] for p in self.pools])
+            t0 = np.concatenate([p[3] for p in self.pools])
+            t1 = np.concatenate([p[4] for p in self.pools])
+            o = np.argsort(ac, kind="stable")
+            ac, t0, t1 = ac[o], t0[o], t1[o]
+            head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
+            pa_, pmin, pmax = ac[head], np.minimum.reduceat(t0, head), np.maximum.reduceat(t1, head)
+            pos = np.minimum(np.searchsorted(pa_, u), len(pa_) - 1)
+            held = pa_[pos] == u
+            last = pmax[pos]
+            wake |= held & ((time[starts] <= last) | (time[starts] - last > self.max_gap))
+            w0 = np.where(held, np.floor(pmin[pos] / self.window), w0)
+        wake |= np.floor(time[ends] / self.window) != w0
+        if wake.all():
+            return N
+        rows = np.repeat(wake, ends - starts + 1)
+        self._carry(_take(N, ~rows))
+        return _take(N, rows)
+
     def _carry(self, chunk: dict) -> None:
-        """Add carried fixes; past 16 chunks they are merged into one."""
-        icao = chunk["icao"]  # sorted by aircraft
+        """Add carried fixes (sorted by aircraft); past 16 chunks they are merged
+        into one (an aircraft's fixes stay in time order: chunks are in arrival order)."""
+        icao, time = chunk["icao"], chunk["time"]
         starts = np.flatnonzero(np.diff(icao, prepend=icao[:1] ^ np.uint32(1)))
-        self.pools.append((chunk, icao[starts], np.diff(starts, append=len(icao))))
-        if len(self.pools) > 16:  # disjoint aircraft: concatenated, each stays together
-            self.pools = [(_cat([c for c, _, _ in self.pools], _POOL), np.concatenate([a for _, a, _ in self.pools]),
-                           np.concatenate([r for _, _, r in self.pools]))]  # fmt: skip
+        ends = np.append(starts[1:], len(icao)) - 1
+        self.pools.append((chunk, icao[starts], ends - starts + 1, time[starts], time[ends]))
+        if len(self.pools) > 16:
+            self.pools = [(_cat([p[0] for p in self.pools], _POOL),
+                           *(np.concatenate([p[k] for p in self.pools]) for k in range(1, 5)))]  # fmt: skip
 
     def _set_proc(self, icao, t, is_open):
         ic = np.concatenate([self.proc_icao, icao])

@@ -4,7 +4,9 @@ the same episodes however the data is split into files, partitions or batches.
 How a stream is cut
 -------------------
 Each track (one aircraft's fixes, split at gaps over ``max_gap``) is cut
-into **pieces** at fixed UTC windows of ``WINDOW_S`` seconds: a piece holds
+into **pieces** at fixed windows of ``WINDOW_S`` seconds, each aircraft's
+shifted by a hash of its address (aircraft do not all finish a piece at the
+same moment: what is held and the work per batch stay even); a piece holds
 the track's fixes in one window plus the first fix of the next window, so
 consecutive pieces share one fix and every segment belongs to exactly one
 piece.  The cut points depend only on the fixes, never on where a batch or
@@ -97,6 +99,25 @@ def _cat(parts: list[dict], spec: dict) -> dict:
 
 def _take(d: dict, idx) -> dict:
     return {k: v[idx] for k, v in d.items()}
+
+
+def _cat_consume(parts: list[dict], spec: dict) -> dict:
+    """``_cat`` that empties ``parts`` column by column as it goes: the fixes are
+    held twice one column at a time, not whole."""
+    parts = [p for p in parts if len(p["icao"])]
+    if len(parts) <= 1:
+        return parts[0] if parts else _empty(spec)
+    return {k: np.concatenate([p.pop(k) for p in parts]) for k in spec}
+
+
+def _split_consume(d: dict, mask: np.ndarray) -> tuple[dict, dict]:
+    """``(_take(d, mask), _take(d, ~mask))``, emptying ``d`` column by column."""
+    a, b = {}, {}
+    for k in list(d):
+        v = d.pop(k)
+        a[k], b[k] = v[mask], v[~mask]
+        del v
+    return a, b
 
 
 def _take_inplace(d: dict, idx) -> None:
@@ -296,7 +317,7 @@ class StreamDetector:
         N = _cat(self.new, _POOL)
         self.new, self.n_new = [], 0
         if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
-            N = _take(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
+            _take_inplace(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
         # only the aircraft with new fixes (all at the end of data) are looked at: for the
         # others nothing can have changed, so their carried fixes stay where they are; nor
         # for those whose fixes so far all lie in one window of one track (no piece of
@@ -304,7 +325,7 @@ class StreamDetector:
         if not eod:
             N = self._defer(N)
         active, self.pools = self._wake(N, eod)
-        P = _cat(active + [N], _POOL)
+        P = _cat_consume(active + [N], _POOL)
         del N, active
         n = len(P["icao"])
         if n == 0:
@@ -356,7 +377,7 @@ class StreamDetector:
         self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod, icao[new_ac])
 
         # pieces
-        win = np.floor(time / self.window)
+        win = self._win(icao, time)
         ps_mask = brk.copy()
         ps_mask[1:] |= win[1:] != win[:-1]
         del win
@@ -425,12 +446,19 @@ class StreamDetector:
             if hit.all():
                 active.append(c)
             elif hit.any():
-                rows = np.repeat(hit, runs)
-                active.append(_take(c, rows))
-                dormant.append((_take(c, ~rows), ac[~hit], runs[~hit], t0[~hit], t1[~hit]))
+                a, d = _split_consume(c, np.repeat(hit, runs))
+                active.append(a)
+                dormant.append((d, ac[~hit], runs[~hit], t0[~hit], t1[~hit]))
             else:
                 dormant.append((c, ac, runs, t0, t1))
         return active, dormant
+
+    def _win(self, icao: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The window of each fix: windows of ``window`` seconds, shifted for each
+        aircraft by a hash of its address (so that aircraft do not all finish a
+        piece at the same moment: the work and the fixes held stay even)."""
+        h = (icao.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
+        return np.floor((t + h * (self.window / 2.0**32)) / self.window)
 
     def _defer(self, N: dict) -> dict:
         """Carry, unprocessed, the new fixes of the aircraft none of whose pieces
@@ -450,7 +478,7 @@ class StreamDetector:
         gap = np.zeros(n, bool)
         gap[1:] = ~first[1:] & ((time[1:] - time[:-1]) > self.max_gap)
         wake = np.logical_or.reduceat(gap, starts)
-        w0 = np.floor(time[starts] / self.window)
+        w0 = self._win(u, time[starts])
         if self.pools:  # carried: each aircraft's first and last carried time
             ac = np.concatenate([p[1] for p in self.pools])
             t0 = np.concatenate([p[3] for p in self.pools])
@@ -463,13 +491,13 @@ class StreamDetector:
             held = pa_[pos] == u
             last = pmax[pos]
             wake |= held & ((time[starts] <= last) | (time[starts] - last > self.max_gap))
-            w0 = np.where(held, np.floor(pmin[pos] / self.window), w0)
-        wake |= np.floor(time[ends] / self.window) != w0
+            w0 = np.where(held, self._win(u, pmin[pos]), w0)
+        wake |= self._win(u, time[ends]) != w0
         if wake.all():
             return N
-        rows = np.repeat(wake, ends - starts + 1)
-        self._carry(_take(N, ~rows))
-        return _take(N, rows)
+        now, later = _split_consume(N, np.repeat(wake, ends - starts + 1))
+        self._carry(later)
+        return now
 
     def _carry(self, chunk: dict) -> None:
         """Add carried fixes (sorted by aircraft); past 16 chunks they are merged
@@ -479,7 +507,7 @@ class StreamDetector:
         ends = np.append(starts[1:], len(icao)) - 1
         self.pools.append((chunk, icao[starts], ends - starts + 1, time[starts], time[ends]))
         if len(self.pools) > 16:
-            self.pools = [(_cat([p[0] for p in self.pools], _POOL),
+            self.pools = [(_cat_consume([p[0] for p in self.pools], _POOL),
                            *(np.concatenate([p[k] for p in self.pools]) for k in range(1, 5)))]  # fmt: skip
 
     def _set_proc(self, icao, t, is_open):

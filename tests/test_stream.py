@@ -207,6 +207,49 @@ def test_crafted_boundaries_any_split(box):
         assert_same(one, det.finish(), rtol=1e-12)
 
 
+def landing() -> Tracks:
+    """Aircraft 1 stops inside zone Z (lands, or leaves coverage) after 10
+    minutes; aircraft 2 flies on, through Z, for an hour."""
+    t0 = 1_700_000_000.0
+    rows = [(1, t0 + 20 * k, 7.0 + 0.01 * k, 46.5, 3000.0, 0) for k in range(31)]  # ends at 7.3, inside Z
+    rows += [(2, t0 + 20 * k, 7.0 + 0.0005 * k, 46.45, 2500.0, 0) for k in range(181)]
+    return make(rows)
+
+
+def test_idle_aircraft_are_closed_early_with_the_same_result(box):
+    tr = landing()
+    order = np.argsort(tr.time, kind="stable")
+    runs = {}
+    for close in (True, False):
+        det = StreamDetector(box, flush_rows=10, close_idle=close)
+        held = []
+        for a in range(0, len(tr), 10):
+            det.feed(tr.take(order[a : a + 10]))
+            held.append(sum(len(p[0]["icao"]) for p in det.pools if len(p[0]["icao"]) and 1 in p[1]))
+        runs[close] = (det.finish(), det.closed, held)
+    (got, closed, held), (ref, _, held_ref) = runs[True], runs[False]
+    assert closed == 1
+    assert held[-1] == 0 < held_ref[-1]  # aircraft 1's last fixes are no longer held
+    assert_same(ref, got, rtol=1e-12)
+    one = skyfence.detect(tr, box)
+    assert_same(one.drop_columns(["max_depth_m"]), got.drop_columns(["max_depth_m"]), rtol=1e-12)
+    assert not got.filter(pa.compute.equal(got["icao24"], "000001"))["exit_observed"][0].as_py()
+
+
+def test_fix_after_its_track_was_closed_is_regrouped(box, tmp_path, capfd):
+    tr = landing()
+    late = (tr.icao24 == 1) & (tr.time == tr.time[tr.icao24 == 1].max())
+    table = to_table(tr)
+    pq.write_table(table.filter(pa.array(~late)).sort_by("time"), tmp_path / "a.parquet")
+    pq.write_table(table.filter(pa.array(late)), tmp_path / "b.parquet")  # 20 s after aircraft 1's last in a
+    got, info = detect_stream([str(tmp_path / "*.parquet")], box, batch_rows=10, flush_rows=10, progress=False)
+    assert info.regrouped
+    assert "regrouping the fixes by aircraft" in capfd.readouterr().err
+    det = StreamDetector(box)
+    det.feed(tr)
+    assert_same(det.finish(), got, rtol=1e-12)
+
+
 def test_not_in_time_order_is_regrouped(box, tmp_path, capfd):
     tr = crafted()
     det = StreamDetector(box)

@@ -85,7 +85,7 @@ def _detect_bucket(parts: list, zones, max_gap: float, window_s: float):
 
     from ._stream import BUCKET_COLUMNS, StreamDetector, bucket_from_columns
 
-    det = StreamDetector(zones, max_gap=max_gap, window_s=window_s)
+    det = StreamDetector(zones, max_gap=max_gap, window_s=window_s, close_idle=False)  # files in any order
     for t in parts:
         if t is None:
             continue

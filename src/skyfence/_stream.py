@@ -215,10 +215,14 @@ class StreamDetector:
         Piece length (seconds); the same value must be used to compare runs.
     flush_rows:
         Fixes gathered before the engine runs over them.
+    close_idle:
+        End the tracks of aircraft not heard for ``max_gap + window_s``
+        seconds before the latest fix fed (see :meth:`_close_idle`), so that
+        landed aircraft hold nothing; off for inputs not in time order.
     """
 
     def __init__(self, zones, *, max_gap: float = 60.0, window_s: float = WINDOW_S, flush_rows: int = FLUSH_ROWS,
-                 n_threads: int | None = None):  # fmt: skip
+                 n_threads: int | None = None, close_idle: bool = True):  # fmt: skip
         from ._detect import threads
 
         self.zones = list(zones)
@@ -246,6 +250,9 @@ class StreamDetector:
         self.n_tracks = 0
         self.fixes_run = 0
         self.suspect_fixes = 0
+        self.frontier = -np.inf  # the latest fix time fed
+        self.close_idle = close_idle
+        self.closed = 0  # aircraft whose tracks were ended before the end of the data
 
     # ------------------------------------------------------------ input
 
@@ -262,6 +269,7 @@ class StreamDetector:
         n = len(tracks)
         if n == 0:
             return
+        self.frontier = max(self.frontier, float(np.max(tracks.time)))
         remap = np.array([self.names.setdefault(c, len(self.names)) for c in tracks.callsigns] + [-1], np.int32)
         icao, time = tracks.icao24, tracks.time
         keep = None
@@ -300,6 +308,9 @@ class StreamDetector:
         if len(self.partials["gtid"]):  # cannot happen with a consistent kernel; ends them where they stop
             self._emit(self.partials)
             self.partials = _empty(_FRAG)
+        if len(self.waiting["gtid"]):  # tracks that never heard a callsign
+            self.done.append(self.waiting)
+            self.waiting = _empty(_FRAG)
         recs = _cat(self.done, _FRAG)
         names = np.array(list(self.names) + [None], dtype=object)
         recs = dict(recs)
@@ -327,6 +338,38 @@ class StreamDetector:
         active, self.pools = self._wake(N, eod)
         P = _cat_consume(active + [N], _POOL)
         del N, active
+        self._process(P, eod)
+        if self.close_idle and not eod:
+            self._close_idle()
+
+    def _close_idle(self) -> None:
+        """End the tracks of aircraft heard last more than ``max_gap + window``
+        before the latest fix of the stream (landed, or out of coverage): their
+        last pieces run now, as at the end of the data, instead of being held
+        until the end.  A fix of theirs that still comes within ``max_gap`` of
+        the last one raises :class:`NotInOrder` (the run then regroups): the
+        result is the same either way."""
+        if not self.pools:
+            return
+        ac = np.concatenate([p[1] for p in self.pools])
+        t1 = np.concatenate([p[4] for p in self.pools])
+        o = np.argsort(ac, kind="stable")
+        ac, t1 = ac[o], t1[o]
+        head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
+        last = np.maximum.reduceat(t1, head)
+        idle = last < self.frontier - (self.max_gap + self.window)
+        if not idle.any():
+            return
+        u, t_last = ac[head][idle], last[idle]
+        active, self.pools = self._split_pools(u)
+        self._process(_cat_consume(active, _POOL), eod=True)
+        self._set_proc(u, t_last, np.zeros(len(u), bool))
+        self.closed += len(u)
+
+    def _process(self, P: dict, eod: bool) -> None:
+        """Run the final pieces of the fixes ``P`` (all the carried and new fixes
+        of their aircraft) and carry the rest; ``eod``: no more fixes of these
+        aircraft will come."""
         n = len(P["icao"])
         if n == 0:
             self._resolve_waiting(None, eod, P["icao"])
@@ -439,7 +482,10 @@ class StreamDetector:
             return [], self.pools
         first = np.ones(len(new_icao), bool)
         first[1:] = new_icao[1:] != new_icao[:-1]
-        u = new_icao[first]  # N is sorted by aircraft: its addresses, ascending
+        return self._split_pools(new_icao[first])  # N is sorted by aircraft: its addresses, ascending
+
+    def _split_pools(self, u: np.ndarray) -> tuple[list, list]:
+        """The carried fixes of the aircraft ``u`` (ascending), and the chunks left."""
         active, dormant = [], []
         for c, ac, runs, t0, t1 in self.pools:
             hit = u[np.minimum(np.searchsorted(u, ac), len(u) - 1)] == ac
@@ -538,8 +584,7 @@ class StreamDetector:
             row = rs[pos]
             code = np.where(found, bf[row], -1).astype(np.int32)
             still = found & (code < 0) & last_gt[row] & (not eod)
-        if not eod:  # every aircraft seen keeps carried fixes: absent = left aside, unchanged
-            still |= ~np.isin(w["icao"], present)
+        still |= ~np.isin(w["icao"], present)  # absent aircraft: left aside, unchanged
         w = dict(w)
         w["code"] = code
         w["pend"] = still

@@ -36,6 +36,7 @@ TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no m
 # window half-heights, degrees of latitude (wide first: re-measuring costs more than projecting;
 # 1, 2, 3 and 5 degrees measured slower)
 WINDOWS = (4.0, 16.0, 180.0)
+WINDOW_CACHE_BYTES = 128 << 20  # windows kept between calls (see WindowCache)
 
 
 A_WGS84 = 6378137.0
@@ -150,6 +151,12 @@ class Window:
         # the coarse grid only where some cell is far enough from every edge to use it
         self.coarse = _build_grid(self.edges, 8) if self.fine[7].max() > FINE_RINGS else self.fine
 
+    def nbytes(self) -> int:
+        if self.empty:
+            return self.edges.nbytes
+        grids = (self.fine,) if self.coarse is self.fine else (self.fine, self.coarse)
+        return self.edges.nbytes + sum(a.nbytes for g in grids for a in g[5:])
+
     def covered(self, lo, hi, la, lb) -> np.ndarray:
         """Lower bounds (m) on the distance from paths with these bounds to any
         edge outside the window."""
@@ -161,13 +168,49 @@ class Window:
         return np.maximum(0.0, np.minimum(dlat, dlon) * 0.99)
 
 
-def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1) -> np.ndarray:
+class WindowCache:
+    """Windows kept from call to call (a stream measures the pieces of the same
+    aircraft near the same centres batch after batch), the least recently used
+    dropped past ``budget`` bytes.  A window depends only on its zone, centre
+    and width, so a cached one gives the same depths as a new one."""
+
+    def __init__(self, budget: int = WINDOW_CACHE_BYTES):
+        import collections
+        import threading
+
+        self.budget = budget
+        self.held = 0
+        self.items: collections.OrderedDict = collections.OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, make) -> Window:
+        with self.lock:
+            win = self.items.get(key)
+            if win is not None:
+                self.items.move_to_end(key)
+                return win
+        win = make()
+        size = win.nbytes()
+        if size > self.budget // 4:
+            return win
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = win
+                self.held += size
+                while self.held > self.budget:
+                    _, old = self.items.popitem(last=False)
+                    self.held -= old.nbytes()
+        return win
+
+
+def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: WindowCache | None = None) -> np.ndarray:
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
     ``cum`` is the geodesic length along each path from its start (m);
     ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``.
     Paths sharing a window are measured in one compiled call; groups of
     paths run on ``n_threads`` threads (the compiled parts release the GIL).
+    ``cache`` keeps windows for later calls with the same zones.
     """
     n = len(zone)
     out = np.full(n, np.nan)
@@ -193,7 +236,10 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1) -> np.ndarr
         def measure(eps, w=w):
             """Depths of one group of episodes; returns those needing a wider window."""
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
-            win = Window(*zone_edges(z), x0, y0, w)  # one group per (zone, centre, width)
+            def make():  # one group per (zone, centre, width)
+                return Window(*zone_edges(z), x0, y0, w)
+
+            win = make() if cache is None else cache.get((z, x0, y0, w), make)
             if win.empty:
                 return eps if w != WINDOWS[-1] else eps[:0]
             best = np.empty(len(eps))

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from .._integrity import episode_flags, fix_flags, reasons
 from ..zones._model import Zone
-from ._depth import A_WGS84, E2_WGS84, depths
+from ._depth import A_WGS84, E2_WGS84, WindowCache, depths
 from ._index import ZoneIndex
 from ._prepare import Prepared
 
@@ -256,6 +256,19 @@ def _arc_lengths(ptr, lon, lat):
     return out
 
 
+_WINDOW_CACHES: dict[int, WindowCache] = {}  # id(index) -> its zones' windows, while the index lives
+
+
+def _window_cache(index) -> WindowCache:
+    cache = _WINDOW_CACHES.get(id(index))
+    if cache is None:
+        import weakref
+
+        cache = _WINDOW_CACHES[id(index)] = WindowCache()
+        weakref.finalize(index, _WINDOW_CACHES.pop, id(index), None)
+    return cache
+
+
 def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xalt, n_threads=1):
     """Geodesic path length and maximum depth of each episode, and its path
     ``[[lon, lat, alt_ft], ...]`` when ``alt`` is given."""
@@ -277,7 +290,7 @@ def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xa
             memo[z] = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
         return memo[z]
 
-    dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), zone_edges, n_threads)
+    dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), zone_edges, n_threads, _window_cache(index))
     paths = []
     if alt is not None:
         h = alt[np.where(fix < 0, 0, fix)]

@@ -236,6 +236,20 @@ def test_idle_aircraft_are_closed_early_with_the_same_result(box):
     assert not got.filter(pa.compute.equal(got["icao24"], "000001"))["exit_observed"][0].as_py()
 
 
+def test_data_in_aircraft_order_closes_nothing_early(box):
+    """Aircraft after aircraft, each over several batches: a batch's later times
+    (the previous aircraft's) must not end the current aircraft's track."""
+    tr = landing()
+    order = np.lexsort((tr.time, -tr.icao24.astype(np.int64)))  # aircraft 2 (the long one) first
+    det = StreamDetector(box, flush_rows=10)
+    for a in range(0, len(tr), 7):
+        det.feed(tr.take(order[a : a + 7]))
+    got = det.finish()
+    ref = StreamDetector(box)
+    ref.feed(tr)
+    assert_same(ref.finish(), got, rtol=1e-12)
+
+
 def test_fix_after_its_track_was_closed_is_regrouped(box, tmp_path, capfd):
     tr = landing()
     late = (tr.icao24 == 1) & (tr.time == tr.time[tr.icao24 == 1].max())

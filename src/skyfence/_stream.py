@@ -217,8 +217,8 @@ class StreamDetector:
         Fixes gathered before the engine runs over them.
     close_idle:
         End the tracks of aircraft not heard for ``max_gap + window_s``
-        seconds before the latest fix fed (see :meth:`_close_idle`), so that
-        landed aircraft hold nothing; off for inputs not in time order.
+        seconds before the earliest fix of a flush (see :meth:`_close_idle`),
+        so that landed aircraft hold nothing.
     """
 
     def __init__(self, zones, *, max_gap: float = 60.0, window_s: float = WINDOW_S, flush_rows: int = FLUSH_ROWS,
@@ -250,7 +250,6 @@ class StreamDetector:
         self.n_tracks = 0
         self.fixes_run = 0
         self.suspect_fixes = 0
-        self.frontier = -np.inf  # the latest fix time fed
         self.close_idle = close_idle
         self.closed = 0  # aircraft whose tracks were ended before the end of the data
 
@@ -269,7 +268,6 @@ class StreamDetector:
         n = len(tracks)
         if n == 0:
             return
-        self.frontier = max(self.frontier, float(np.max(tracks.time)))
         remap = np.array([self.names.setdefault(c, len(self.names)) for c in tracks.callsigns] + [-1], np.int32)
         icao, time = tracks.icao24, tracks.time
         keep = None
@@ -333,22 +331,26 @@ class StreamDetector:
         # others nothing can have changed, so their carried fixes stay where they are; nor
         # for those whose fixes so far all lie in one window of one track (no piece of
         # theirs can be ready): their new fixes join the carried ones as they are
+        low = float(N["time"].min()) if len(N["time"]) else math.nan  # earliest new fix
         if not eod:
             N = self._defer(N)
         active, self.pools = self._wake(N, eod)
         P = _cat_consume(active + [N], _POOL)
         del N, active
         self._process(P, eod)
-        if self.close_idle and not eod:
-            self._close_idle()
+        if self.close_idle and not eod and low == low:
+            self._close_idle(low)
 
-    def _close_idle(self) -> None:
+    def _close_idle(self, low: float) -> None:
         """End the tracks of aircraft heard last more than ``max_gap + window``
-        before the latest fix of the stream (landed, or out of coverage): their
-        last pieces run now, as at the end of the data, instead of being held
-        until the end.  A fix of theirs that still comes within ``max_gap`` of
-        the last one raises :class:`NotInOrder` (the run then regroups): the
-        result is the same either way."""
+        before ``low``, the earliest new fix of this flush (landed, or out of
+        coverage): their last pieces run now, as at the end of the data,
+        instead of being held until the end.  In time-ordered data ``low`` is
+        the stream's present; in data ordered by aircraft it stays at the
+        start of the day, so nothing is ended early.  A fix of theirs that
+        still comes within ``max_gap`` of the last one raises
+        :class:`NotInOrder` (the run then regroups): the result is the same
+        either way."""
         if not self.pools:
             return
         ac = np.concatenate([p[1] for p in self.pools])
@@ -357,7 +359,7 @@ class StreamDetector:
         ac, t1 = ac[o], t1[o]
         head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
         last = np.maximum.reduceat(t1, head)
-        idle = last < self.frontier - (self.max_gap + self.window)
+        idle = last < low - (self.max_gap + self.window)
         if not idle.any():
             return
         u, t_last = ac[head][idle], last[idle]

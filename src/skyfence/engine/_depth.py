@@ -36,7 +36,7 @@ TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no m
 # window half-heights, degrees of latitude (wide first: re-measuring costs more than projecting;
 # 1, 2, 3 and 5 degrees measured slower)
 WINDOWS = (4.0, 16.0, 180.0)
-WINDOW_CACHE_BYTES = 128 << 20  # windows kept between calls (see WindowCache)
+WINDOW_CACHE_BYTES = 64 << 20  # windows kept between calls (see WindowCache)
 
 
 A_WGS84 = 6378137.0

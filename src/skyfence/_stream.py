@@ -51,7 +51,7 @@ import pyarrow as pa
 
 from ._integrity import FLAGS, _episode_kernel, fix_flags, reasons
 from ._tracks import ReadStats, Tracks
-from .engine._episodes import SCHEMA, _fill_codes, episodes_table
+from .engine._episodes import SCHEMA, _fill_codes, evidence
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
 from .engine._prepare import Prepared, _fill, _is_sorted
@@ -226,6 +226,7 @@ class StreamDetector:
         from ._detect import threads
 
         self.zones = list(zones)
+        self.limited = np.array([z.has_vertical_limits for z in self.zones] + [False])
         self.index = load_or_build(self.zones)
         self.max_gap = float(max_gap)
         self.window = float(window_s)
@@ -661,19 +662,17 @@ class StreamDetector:
         order = np.lexsort((zone, entry_f, tr.icao24[start[track]]))
         oi, of, cout, cand, entry_f = oi[order], of[order], cout[order], cand[order], entry_f[order]
         track, zone = oi[:, 0], oi[:, 1]
-        table = episodes_table(prep, self.zones, ix, oi, of, False, self.n_threads)
-        got = table.column("entry_time").cast(pa.int64()).to_numpy()
-        if not np.array_equal(got, np.round(entry_f * 1e6).astype(np.int64)):
+        ev = evidence(prep, ix, oi, of, False, self.n_threads)
+        if not np.array_equal(ev["entry_time"], entry_f):
             raise RuntimeError("skyfence internal error: episode rows out of step with the kernel output")
-        col = lambda name: table.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
-        src = col("altitude_source")
+        col = ev.__getitem__
         first = oi[:, 2] + (of[:, 0] > 0)
         last = oi[:, 3] + (of[:, 1] >= 1.0)
         empty = last < first
         lo = np.where(empty, oi[:, 2], first).astype(np.int64)
         hi = np.where(empty, np.minimum(oi[:, 2] + 1, len(rows) - 1), last).astype(np.int64)
         keep = np.full(len(lo), 0xFFFF, np.uint16)
-        vertical = np.array([z.has_vertical_limits for z in self.zones] + [False])[zone]
+        vertical = self.limited[zone]
         keep[~vertical] &= np.uint16(~FLAGS["altitude"] & 0xFFFF)
         f_or = np.zeros(len(lo), np.uint16)
         f_bad = np.zeros(len(lo), np.int64)
@@ -693,7 +692,8 @@ class StreamDetector:
             "exit_obs": oi[:, 5].astype(bool), "tstart": tstart[rows[start[track]]],
             "depth": col("max_depth_m"), "length": col("path_length_m"),
             "amin": col("min_alt_ft"), "amax": col("max_alt_ft"), "nfix": col("n_fixes_inside"),
-            "g": (src == "geometric") | (src == "mixed"), "b": (src == "barometric") | (src == "mixed"),
+            # altitude sources as the table names them: none where the zone has no limits
+            "g": vertical & ev["g_used"], "b": vertical & (ev["b_used"] | ~ev["g_used"]),
             "code": code, "pend": pend, "f_entry": f_entry, "f_or": f_or, "f_bad": f_bad, "f_n": hi - lo + 1,
         }  # fmt: skip
         self._stitch(frag)

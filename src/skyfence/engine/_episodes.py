@@ -102,8 +102,13 @@ def _interp(values, seg, t, wrap=False):
     return wrap_lon(out) if wrap else out
 
 
-def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, paths: bool = False,
-                   n_threads: int = 1) -> pa.Table:
+def evidence(prep: Prepared, index: ZoneIndex, oi, of, paths: bool = False, n_threads: int = 1) -> dict:
+    """The numeric evidence of each episode of the kernel output ``oi, of``, as
+    columns in the episode table's order (aircraft, entry time, zone): its
+    track, zone and end segments, entry/exit times and places, depth, path
+    length, altitudes and altitude sources, fixes inside (and the paths when
+    ``paths``).  :func:`episodes_table` adds the texts; the stream uses it as
+    it is."""
     tr = prep.tracks
     track, zone, s0, s1 = oi[:, 0], oi[:, 1], oi[:, 2], oi[:, 3]
     t0, t1 = of[:, 0], of[:, 1]
@@ -129,17 +134,38 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
         amax = np.fmax(amax, v)
     amin[~np.isfinite(amin)] = np.nan
     amax[~np.isfinite(amax)] = np.nan
-    # callsign: the last one heard up to the exit, else the first heard after
-    ff = np.empty(len(tr), np.int32)
-    bf = np.empty(len(tr), np.int32)
-    _fill_codes(tr.callsign, prep.start, ff, bf)
-    code = np.where(ff[s1] >= 0, ff[s1], bf[s1]) if ne else np.empty(0, np.int32)
-    names = np.array(list(tr.callsigns) + [None], dtype=object)
-    callsign = names[code] if ne else np.empty(0, object)
     lengths, depths, path_list = _measure(
         tr, index, zone, first, last, entry_lon, entry_lat, exit_lon, exit_lat,
         prep.alt_fl if paths else None, entry_alt, exit_alt, n_threads,
     )  # fmt: skip
+    return {
+        "track": track, "zone": zone, "s0": s0, "s1": s1, "first": first, "last": last,
+        "entry_time": entry_time, "exit_time": exit_time, "entry_observed": obs0, "exit_observed": obs1,
+        "entry_lat": entry_lat, "entry_lon": entry_lon, "exit_lat": exit_lat, "exit_lon": exit_lon,
+        "max_depth_m": depths, "path_length_m": lengths, "min_alt_ft": amin, "max_alt_ft": amax,
+        "n_fixes_inside": n_inside, "g_used": g_used, "b_used": b_used, "paths": path_list,
+    }  # fmt: skip
+
+
+def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, paths: bool = False,
+                   n_threads: int = 1) -> pa.Table:
+    tr = prep.tracks
+    ev = evidence(prep, index, oi, of, paths, n_threads)
+    track, zone, s0 = ev["track"], ev["zone"], ev["s0"]
+    first, last, entry_time, exit_time = ev["first"], ev["last"], ev["entry_time"], ev["exit_time"]
+    obs0, obs1, g_used, b_used = ev["entry_observed"], ev["exit_observed"], ev["g_used"], ev["b_used"]
+    ne = len(track)
+    # callsign: the last one heard up to the exit, else the first heard after
+    ff = np.empty(len(tr), np.int32)
+    bf = np.empty(len(tr), np.int32)
+    _fill_codes(tr.callsign, prep.start, ff, bf)
+    s1 = ev["s1"]
+    code = np.where(ff[s1] >= 0, ff[s1], bf[s1]) if ne else np.empty(0, np.int32)
+    names = np.array(list(tr.callsigns) + [None], dtype=object)
+    callsign = names[code] if ne else np.empty(0, object)
+    entry_lat, exit_lat, entry_lon, exit_lon = ev["entry_lat"], ev["exit_lat"], ev["entry_lon"], ev["exit_lon"]
+    depths, lengths, amin, amax = ev["max_depth_m"], ev["path_length_m"], ev["min_alt_ft"], ev["max_alt_ft"]
+    n_inside, path_list = ev["n_fixes_inside"], ev["paths"]
     zarr = np.array([z.id for z in zones] + [""], dtype=object)
     limited = np.array([z.has_vertical_limits for z in zones] + [False])
     alt_source = np.where(

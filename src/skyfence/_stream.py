@@ -25,9 +25,14 @@ What is carried between batches
 -------------------------------
 - per aircraft, its fixes from the first piece not yet run (at least its last
   fix), with altitudes already interpolated where they are final, the last
-  callsign heard on its track, the track's start time and id;
+  callsign heard on its track, the track's start time and id; followed, as
+  they came, by the new fixes of aircraft none of whose pieces can be ready
+  yet (all their fixes in one window of one track: nothing to run);
 - per aircraft, the time of its last fix already run (a later fix before it
-  means the data is not in time order for that aircraft: :class:`NotInOrder`);
+  means the data is not in time order for that aircraft: :class:`NotInOrder`),
+  and whether its track is still open.  Tracks of aircraft silent for
+  ``max_gap + window`` before the earliest fix of a flush are ended then, as
+  at the end of the data (landed aircraft hold nothing);
 - the open episodes with their running evidence: entry (time, place,
   observed), depth so far (max), path length so far (sum in piece order),
   min/max altitude, fixes inside, barometric/geometric altitude use;

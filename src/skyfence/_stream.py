@@ -359,16 +359,11 @@ class StreamDetector:
         either way."""
         if not self.pools:
             return
-        ac = np.concatenate([p[1] for p in self.pools])
-        t1 = np.concatenate([p[4] for p in self.pools])
-        o = np.argsort(ac, kind="stable")
-        ac, t1 = ac[o], t1[o]
-        head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
-        last = np.maximum.reduceat(t1, head)
+        ac, _, last = self._held_spans()
         idle = last < low - (self.max_gap + self.window)
         if not idle.any():
             return
-        u, t_last = ac[head][idle], last[idle]
+        u, t_last = ac[idle], last[idle]
         active, self.pools = self._split_pools(u)
         self._process(_cat_consume(active, _POOL), eod=True)
         self._set_proc(u, t_last, np.zeros(len(u), bool))
@@ -534,13 +529,7 @@ class StreamDetector:
         wake = np.logical_or.reduceat(gap, starts)
         w0 = self._win(u, time[starts])
         if self.pools:  # carried: each aircraft's first and last carried time
-            ac = np.concatenate([p[1] for p in self.pools])
-            t0 = np.concatenate([p[3] for p in self.pools])
-            t1 = np.concatenate([p[4] for p in self.pools])
-            o = np.argsort(ac, kind="stable")
-            ac, t0, t1 = ac[o], t0[o], t1[o]
-            head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
-            pa_, pmin, pmax = ac[head], np.minimum.reduceat(t0, head), np.maximum.reduceat(t1, head)
+            pa_, pmin, pmax = self._held_spans()
             pos = np.minimum(np.searchsorted(pa_, u), len(pa_) - 1)
             held = pa_[pos] == u
             last = pmax[pos]
@@ -552,6 +541,17 @@ class StreamDetector:
         now, later = _split_consume(N, np.repeat(wake, ends - starts + 1))
         self._carry(later)
         return now
+
+    def _held_spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The aircraft with carried fixes (ascending), and the time of the first
+        and of the last of them."""
+        ac = np.concatenate([p[1] for p in self.pools])
+        o = np.argsort(ac, kind="stable")
+        ac = ac[o]
+        head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
+        t0 = np.concatenate([p[3] for p in self.pools])[o]
+        t1 = np.concatenate([p[4] for p in self.pools])[o]
+        return ac[head], np.minimum.reduceat(t0, head), np.maximum.reduceat(t1, head)
 
     def _carry(self, chunk: dict) -> None:
         """Add carried fixes (sorted by aircraft); past 16 chunks they are merged

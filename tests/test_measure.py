@@ -89,6 +89,37 @@ def test_depth_of_a_corner_clip_and_a_long_crossing():
         assert abs(g - ref) <= max(10.0, 0.005 * ref) + 1.0, (g, ref)
 
 
+def test_window_cache_gives_the_same_depths_and_keeps_its_budget():
+    import gc
+
+    from skyfence.engine._depth import WindowCache
+
+    class Owner:  # stands for a zone index
+        pass
+
+    rng = np.random.default_rng(4)
+    sq = shapely.box(8.0, 46.0, 12.0, 48.0)
+    edges = _zone_edges(sq.segmentize(0.01))
+    lon = rng.uniform(8.1, 11.9, 40)
+    lat = rng.uniform(46.1, 47.9, 40)
+    ptr = np.arange(0, 41, 2)  # 20 two-fix paths, several centres
+    cum = _arc_lengths(ptr, lon, lat)
+    zone = np.zeros(20, np.int64)
+    plain = depths(ptr, lon, lat, cum, zone, lambda z: edges)
+    cache = WindowCache(budget=1 << 30)
+    owner = Owner()
+    for _ in range(2):  # built, then reused
+        np.testing.assert_array_equal(depths(ptr, lon, lat, cum, zone, lambda z: edges, cache=cache.scoped(owner)),
+                                      plain)  # fmt: skip
+    assert len(cache.items) > 4 and cache.held == sum(w.nbytes() for w in cache.items.values())
+    small = WindowCache(budget=max(w.nbytes() for w in cache.items.values()) * 4)
+    depths(ptr, lon, lat, cum, zone, lambda z: edges, cache=small.scoped(owner))
+    assert 0 < small.held <= small.budget
+    del owner
+    gc.collect()
+    assert not cache.items and cache.held == 0  # the owner's windows went with it
+
+
 def _brute_force_depth(geometry, path, spacing_m=20.0, reach_deg=5.0):
     """Largest distance from the zone's boundary over the path, by dense
     sampling (every ``spacing_m``): path samples and the boundary (its

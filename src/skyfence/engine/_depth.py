@@ -171,8 +171,9 @@ class Window:
 class WindowCache:
     """Windows kept from call to call (a stream measures the pieces of the same
     aircraft near the same centres batch after batch), the least recently used
-    dropped past ``budget`` bytes.  A window depends only on its zone, centre
-    and width, so a cached one gives the same depths as a new one."""
+    dropped past ``budget`` bytes (one budget for the process, whatever the
+    zone sets).  A window depends only on its zone set, zone, centre and width,
+    so a cached one gives the same depths as a new one."""
 
     def __init__(self, budget: int = WINDOW_CACHE_BYTES):
         import collections
@@ -181,7 +182,26 @@ class WindowCache:
         self.budget = budget
         self.held = 0
         self.items: collections.OrderedDict = collections.OrderedDict()
-        self.lock = threading.Lock()
+        self.owners: set = set()
+        self.lock = threading.RLock()  # re-entrant: an owner's finalizer may run inside a get
+
+    def scoped(self, owner) -> _Scoped:
+        """A view whose keys are ``owner``'s (a zone index): its windows are
+        dropped when ``owner`` is garbage-collected."""
+        import weakref
+
+        tag = id(owner)
+        with self.lock:
+            if tag not in self.owners:
+                self.owners.add(tag)
+                weakref.finalize(owner, self.drop, tag)
+        return _Scoped(self, tag)
+
+    def drop(self, tag) -> None:
+        with self.lock:
+            self.owners.discard(tag)
+            for key in [k for k in self.items if k[0] == tag]:
+                self.held -= self.items.pop(key).nbytes()
 
     def get(self, key, make) -> Window:
         with self.lock:
@@ -203,7 +223,17 @@ class WindowCache:
         return win
 
 
-def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: WindowCache | None = None) -> np.ndarray:
+class _Scoped:
+    """A :class:`WindowCache` seen by one owner: keys prefixed with its tag."""
+
+    def __init__(self, cache: WindowCache, tag):
+        self.cache, self.tag = cache, tag
+
+    def get(self, key, make) -> Window:
+        return self.cache.get((self.tag, *key), make)
+
+
+def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Scoped | None = None) -> np.ndarray:
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
     ``cum`` is the geodesic length along each path from its start (m);

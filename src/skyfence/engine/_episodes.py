@@ -282,17 +282,16 @@ def _arc_lengths(ptr, lon, lat):
     return out
 
 
-_WINDOW_CACHES: dict[int, WindowCache] = {}  # id(index) -> its zones' windows, while the index lives
+_WINDOWS: WindowCache | None = None  # one per process, shared by the zone sets in use
 
 
 def _window_cache(index) -> WindowCache:
-    cache = _WINDOW_CACHES.get(id(index))
-    if cache is None:
-        import weakref
-
-        cache = _WINDOW_CACHES[id(index)] = WindowCache()
-        weakref.finalize(index, _WINDOW_CACHES.pop, id(index), None)
-    return cache
+    """The process's window cache, as seen by ``index`` (its windows are
+    dropped when the index goes)."""
+    global _WINDOWS
+    if _WINDOWS is None:
+        _WINDOWS = WindowCache()
+    return _WINDOWS.scoped(index)
 
 
 def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xalt, n_threads=1):

@@ -152,10 +152,11 @@ class Window:
         self.coarse = _build_grid(self.edges, 8) if self.fine[7].max() > FINE_RINGS else self.fine
 
     def nbytes(self) -> int:
+        """Its arrays, and 1 KB for the objects (an empty window costs that)."""
         if self.empty:
-            return self.edges.nbytes
+            return 1024 + self.edges.nbytes
         grids = (self.fine,) if self.coarse is self.fine else (self.fine, self.coarse)
-        return self.edges.nbytes + sum(a.nbytes for g in grids for a in g[5:])
+        return 1024 + self.edges.nbytes + sum(a.nbytes for g in grids for a in g[5:])
 
     def covered(self, lo, hi, la, lb) -> np.ndarray:
         """Lower bounds (m) on the distance from paths with these bounds to any

@@ -61,7 +61,7 @@ from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
 from .engine._prepare import Prepared, _fill, _is_sorted
 
-WINDOW_S = 300.0  # pieces: fixed UTC windows of 5 minutes
+WINDOW_S = 300.0  # pieces: windows of 5 minutes (shifted per aircraft)
 FLUSH_ROWS = 500_000  # fixes gathered before the engine runs
 ENGINE_ROWS = 250_000  # fixes per engine call
 

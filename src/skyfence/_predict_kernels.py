@@ -118,7 +118,7 @@ def kinematics(issue, first, time, lat, lon, gs, trk, vr, alt, fresh, base, wind
                 m -= 1
             dt = time[i] - time[m] if m >= a else 0.0
             if m >= a and dt >= 0.5 * window and dt <= 3.0 * window:
-                g2, h2, v2, src2 = _velocity(m, a, time, lat, lon, gs, trk, vr, alt, fresh, base)
+                _, h2, _, src2 = _velocity(m, a, time, lat, lon, gs, trk, vr, alt, fresh, base)
                 if src2 > 0:
                     om = _wrap180(h - h2) / dt
                     om = min(max_turn_dps, max(-max_turn_dps, om))

@@ -254,7 +254,6 @@ class StreamDetector:
         self.stats = ReadStats()
         self.duplicates = 0
         self.n_tracks = 0
-        self.fixes_run = 0
         self.suspect_fixes = 0
         self.close_idle = close_idle
         self.closed = 0  # aircraft whose tracks were ended before the end of the data
@@ -609,7 +608,6 @@ class StreamDetector:
         start = np.zeros(len(lens) + 1, np.int64)
         np.cumsum(lens, out=start[1:])
         rows = np.arange(start[-1]) - np.repeat(start[:-1], lens) + np.repeat(seg0, lens)
-        self.fixes_run += int(lens[:n_pieces].sum())
         alt_fl, g = baro[rows], geo[rows]
         cols = dict(
             time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
@@ -806,7 +804,7 @@ BUCKET_COLUMNS = ("icao24", "time", "lat", "lon", "alt_baro_ft", "alt_geo_ft", "
 class Summary:
     """What a streaming run saw, for the CLI summary line."""
 
-    def __init__(self, det: StreamDetector, seconds_read: float = 0.0):
+    def __init__(self, det: StreamDetector):
         self.stats = det.stats
         self.duplicates = det.duplicates
         self.n_tracks = det.n_tracks

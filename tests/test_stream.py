@@ -135,16 +135,17 @@ def make(rows, callsigns=("ABC123",)):
 
 def window_edge(icao: int, k: int) -> float:
     """The first time of aircraft ``icao``'s ``k``-th piece window (windows are
-    shifted per aircraft)."""
+    shifted per aircraft, by less than one window): bisection on the float times."""
     det = StreamDetector([])
     win = lambda t: det._win(np.array([icao], np.uint32), np.array([t]))[0]  # noqa: E731
-    shift = ((icao * 2654435761) & 0xFFFFFFFF) * (det.window / 2.0**32)
-    t = k * det.window - shift  # about the edge, then to the float where the window changes
-    while win(t) < k:
-        t = np.nextafter(t, np.inf)
-    while win(np.nextafter(t, -np.inf)) >= k:
-        t = np.nextafter(t, -np.inf)
-    return float(t)
+    lo, hi = (k - 1) * det.window - 1.0, k * det.window  # win(lo) < k <= win(hi)
+    while np.nextafter(lo, np.inf) < hi:
+        mid = lo + (hi - lo) / 2
+        if win(mid) >= k:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
 
 
 def crafted() -> Tracks:

@@ -505,8 +505,7 @@ class StreamDetector:
         """The window of each fix: windows of ``window`` seconds, shifted for each
         aircraft by a hash of its address (so that aircraft do not all finish a
         piece at the same moment: the work and the fixes held stay even)."""
-        h = (icao.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
-        return np.floor((t + h * (self.window / 2.0**32)) / self.window)
+        return np.floor((t + _hash32(icao) * (self.window / 2.0**32)) / self.window)
 
     def _defer(self, N: dict) -> dict:
         """Carry, unprocessed, the new fixes of the aircraft none of whose pieces
@@ -971,9 +970,14 @@ def _return_freed_memory() -> None:
         pass
 
 
+def _hash32(icao: np.ndarray) -> np.ndarray:
+    """A multiplicative (Knuth) hash of each address, in [0, 2**32), as uint64."""
+    return (icao.astype(np.uint64) * np.uint64(2654435761)) & np.uint64(0xFFFFFFFF)
+
+
 def _bucket(icao: np.ndarray, k: int) -> np.ndarray:
-    """Bucket of each aircraft: a multiplicative hash of its address, mod ``k``."""
-    return ((icao.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(1 << 32) % np.uint64(k)).astype(np.int64)
+    """Bucket of each aircraft: the hash of its address, mod ``k``."""
+    return (_hash32(icao) % np.uint64(k)).astype(np.int64)
 
 
 def split_by_aircraft(tracks: Tracks, k: int, names: dict) -> list[pa.Table]:

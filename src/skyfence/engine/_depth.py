@@ -23,7 +23,10 @@ antimeridian (cuts of zones written in two halves) are not boundary.
 
 from __future__ import annotations
 
+import collections
 import math
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -177,9 +180,6 @@ class WindowCache:
     so a cached one gives the same depths as a new one."""
 
     def __init__(self, budget: int = WINDOW_CACHE_BYTES):
-        import collections
-        import threading
-
         self.budget = budget
         self.held = 0
         self.items: collections.OrderedDict = collections.OrderedDict()
@@ -189,8 +189,6 @@ class WindowCache:
     def scoped(self, owner) -> _Scoped:
         """A view whose keys are ``owner``'s (a zone index): its windows are
         dropped when ``owner`` is garbage-collected."""
-        import weakref
-
         tag = id(owner)
         with self.lock:
             if tag not in self.owners:

@@ -282,16 +282,7 @@ def _arc_lengths(ptr, lon, lat):
     return out
 
 
-_WINDOWS: WindowCache | None = None  # one per process, shared by the zone sets in use
-
-
-def _window_cache(index) -> WindowCache:
-    """The process's window cache, as seen by ``index`` (its windows are
-    dropped when the index goes)."""
-    global _WINDOWS
-    if _WINDOWS is None:
-        _WINDOWS = WindowCache()
-    return _WINDOWS.scoped(index)
+_WINDOWS = WindowCache()  # one per process, shared by the zone sets in use (empty until used)
 
 
 def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xalt, n_threads=1):
@@ -315,7 +306,7 @@ def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xa
             memo[z] = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
         return memo[z]
 
-    dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), zone_edges, n_threads, _window_cache(index))
+    dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), zone_edges, n_threads, _WINDOWS.scoped(index))
     paths = []
     if alt is not None:
         h = alt[np.where(fix < 0, 0, fix)]

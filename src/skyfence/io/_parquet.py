@@ -151,8 +151,12 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
     for path in files:
         name = display(path) if display else path
         src = FileRef(name)
+        # local files: column chunks streamed through 1 MB buffers, not the whole file's
+        # columns buffered at once (pyarrow's default: 360 MB held for a 10 M-row file);
+        # remote files keep pre-buffering (fewer, coalesced requests)
+        opts = dict(pre_buffer=False, buffer_size=1 << 20) if fs is None else {}
         try:
-            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path))
+            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), **opts)
             schema = pf.schema_arrow
         except (pa.ArrowException, OSError) as e:
             raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)}") from None
@@ -161,13 +165,8 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
         roles = {v: k for k, v in spec.columns.items()}
         as_dict = [c for c in wanted if roles.get(c) in ("icao24", "callsign")
                    and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-        # local files: column chunks streamed through 1 MB buffers, not the whole file's
-        # columns buffered at once (pyarrow's default: 360 MB held for a 10 M-row file);
-        # remote files keep pre-buffering (fewer, coalesced requests)
-        local = dict(pre_buffer=False, buffer_size=1 << 20) if fs is None else {}
-        if as_dict or local:  # text read dictionary-encoded: one conversion per distinct value
-            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), read_dictionary=as_dict or None,
-                                **local)  # fmt: skip
+        if as_dict:  # text read dictionary-encoded: one conversion per distinct value
+            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), read_dictionary=as_dict, **opts)
         offset = 0
         try:
             for batch in pf.iter_batches(batch_size=batch_rows, columns=wanted, use_threads=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -69,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     policy = _read_policy(args)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
+    # the libraries and zones loaded so far live as long as the process: out of the
+    # cyclic collector's way, whose full passes over them cost 4 % of a large run
+    gc.freeze()
     if args.batch_rows <= 0:
         raise ConfigError("--batch-rows must be positive")
     engine = getattr(args, "engine", "local")

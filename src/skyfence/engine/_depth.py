@@ -36,9 +36,10 @@ from ._borrow import borrow
 
 TOL_M = 10.0
 TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
-# window half-heights, degrees of latitude (wide first: re-measuring costs more than projecting;
-# 1, 2, 3 and 5 degrees measured slower)
-WINDOWS = (4.0, 16.0, 180.0)
+# window half-heights, degrees of latitude: 3 covers the depth of most paths (about 200 km);
+# measured over 10 M fixes of global traffic, (3, 8) spent 10 % less than (4, 16) and than
+# (2, 8), (2.5, 8), (3, 6, 16); (1, ...) re-measures too many paths
+WINDOWS = (3.0, 8.0, 180.0)
 WINDOW_CACHE_BYTES = 64 << 20  # windows kept between calls (see WindowCache)
 
 

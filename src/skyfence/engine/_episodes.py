@@ -294,19 +294,7 @@ def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xa
         return np.zeros(0), np.zeros(0), []
     cum = _arc_lengths(ptr, lon, lat)
     lengths = cum[ptr[1:] - 1]
-    bounds = np.searchsorted(index.edge_zone, np.arange(int(index.edge_zone.max(initial=-1)) + 2))
-
-    memo: dict = {}
-
-    def zone_edges(z):
-        if z not in memo:
-            e = slice(bounds[z], bounds[z + 1])
-            ex0, ey0, ex1, ey1 = index.ex0[e], index.ey0[e], index.ex1[e], index.ey1[e]
-            keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))  # antimeridian cuts are no boundary
-            memo[z] = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
-        return memo[z]
-
-    dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), zone_edges, n_threads, _WINDOWS.scoped(index))
+    dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), index.boundary, n_threads, _WINDOWS.scoped(index))
     paths = []
     if alt is not None:
         h = alt[np.where(fix < 0, 0, fix)]

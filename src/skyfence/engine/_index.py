@@ -81,6 +81,24 @@ class ZoneIndex:
     zlo_kind: np.ndarray  # int8 [Z] OPEN / BARO / AMSL
     zup_kind: np.ndarray
 
+    def __post_init__(self):
+        self._bounds = None
+        self._boundary: dict = {}  # zone -> its boundary edges, made on first use
+
+    def boundary(self, z: int) -> tuple:
+        """The edges ``(ex0, ey0, ex1, ey1)`` that bound zone ``z``: its edges less
+        the cuts on the antimeridian (of zones written in two halves).  Kept for
+        later calls (the episode depths of a stream ask batch after batch)."""
+        got = self._boundary.get(z)
+        if got is None:
+            if self._bounds is None:  # edges are grouped by zone
+                self._bounds = np.searchsorted(self.edge_zone, np.arange(len(self.zlo) + 1, dtype=self.edge_zone.dtype))
+            e = slice(self._bounds[z], self._bounds[z + 1])
+            ex0, ey0, ex1, ey1 = self.ex0[e], self.ey0[e], self.ex1[e], self.ey1[e]
+            keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))
+            got = self._boundary[z] = (ex0[keep], ey0[keep], ex1[keep], ey1[keep])
+        return got
+
     @property
     def grid(self) -> tuple:
         """The arrays the compiled kernels take, in their order."""

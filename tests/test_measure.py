@@ -32,6 +32,41 @@ def test_projection_distances_match_geodesics(lat0):
             assert (err / np.maximum(d, 1.0)).max() < 5e-4
 
 
+@pytest.mark.parametrize("lat0", [0.0, 47.0, 80.0])
+def test_projection_series_and_vertex_trig_agree_with_the_closed_form(lat0):
+    """Near the centre the projection takes c / sin(c) as a power series and
+    window vertices come as sines and cosines: both within 1e-12 of the
+    closed form (atan2), either side of where the series stops (5.7 deg)."""
+    import math
+
+    from skyfence.engine._depth import A_WGS84, _frame, _window_edges, edge_trig
+
+    rng = np.random.default_rng(int(lat0) + 1)
+    az = rng.uniform(0, 360, 2000)
+    r = rng.uniform(0, 1_000e3, 2000)
+    lon, lat, _ = GEOD.fwd(np.full(2000, 10.0), np.full(2000, lat0), az, r)
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    x, y = project(lon, lat, 10.0, lat0)
+    # the closed form, written out here
+    lon0, s0, c0, n_rad, m_rad, _, _ = _frame(10.0, lat0)
+    p, dl = np.radians(lat), np.radians(lon - lon0)
+    u = np.cos(p) * np.sin(dl)
+    v = c0 * np.sin(p) - s0 * np.cos(p) * np.cos(dl)
+    h = np.hypot(u, v)
+    k = np.arctan2(h, s0 * np.sin(p) + c0 * np.cos(p) * np.cos(dl)) / h
+    assert (h**2 < 0.01).any() and (h**2 > 0.01).any()
+    np.testing.assert_allclose(x, n_rad * k * u, rtol=0, atol=1e-12 * A_WGS84)
+    np.testing.assert_allclose(y, m_rad * k * v, rtol=0, atol=1e-12 * A_WGS84)
+    # window edges: end vertices projected from their sines and cosines
+    keep = lat < 89.9
+    e1x, e1y = lon[keep], lat[keep]
+    e0x, e0y = e1x - 0.01, e1y + 0.01  # one piece each, no vertex shared
+    got = _window_edges(e0x, e0y, e1x, e1y, *edge_trig(e1x, e1y), 10.0, lat0, 90.0, 169.0, 0.05)
+    assert got.shape[1] == len(e1x) and not math.isnan(got.sum())
+    np.testing.assert_allclose(got[2], x[keep], rtol=0, atol=1e-12 * A_WGS84)
+    np.testing.assert_allclose(got[3], y[keep], rtol=0, atol=1e-12 * A_WGS84)
+
+
 def test_path_lengths_match_geodesics():
     rng = np.random.default_rng(7)
     lon = rng.uniform(-179, 179, 200)

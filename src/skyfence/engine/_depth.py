@@ -52,21 +52,51 @@ def _frame(lon0, lat0):
     p0 = math.radians(lat0)
     s0, c0 = math.sin(p0), math.cos(p0)
     w = math.sqrt(1.0 - E2_WGS84 * s0 * s0)
-    return lon0, s0, c0, A_WGS84 / w, A_WGS84 * (1.0 - E2_WGS84) / (w * w * w)
+    l0 = math.radians(lon0)
+    return lon0, s0, c0, A_WGS84 / w, A_WGS84 * (1.0 - E2_WGS84) / (w * w * w), math.sin(l0), math.cos(l0)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _aeqd(sp, cp, sd, cd, frame):
+    """The projection of a point given the sine and cosine of its latitude
+    (``sp``, ``cp``) and of its longitude less the centre's (``sd``, ``cd``).
+
+    The angle ``c`` from the centre enters as ``c / sin(c)``: a power series
+    in ``sin(c)^2`` within 5.7 degrees of the centre (its error there is under
+    1e-13), ``atan2`` farther."""
+    _, s0, c0, n_rad, m_rad, _, _ = frame
+    u = cp * sd
+    v = c0 * sp - s0 * cp * cd
+    q = u * u + v * v  # sin(c)^2 on the unit sphere
+    z = s0 * sp + c0 * cp * cd  # cos(c)
+    if q <= 0.01 and z > 0.0:
+        k = 1.0 + q * (1.0 / 6.0 + q * (3.0 / 40.0 + q * (5.0 / 112.0 + q * (35.0 / 1152.0 + q * (63.0 / 2816.0)))))
+    else:
+        h = math.sqrt(q)
+        c = math.atan2(h, z)
+        k = 1.0 if c < 1e-12 else c / h
+    return n_rad * k * u, m_rad * k * v
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _project1(lon, lat, frame):
-    lon0, s0, c0, n_rad, m_rad = frame
     p = math.radians(lat)
-    dl = math.radians(lon - lon0)
-    sp, cp, cd = math.sin(p), math.cos(p), math.cos(dl)
-    u = cp * math.sin(dl)
-    v = c0 * sp - s0 * cp * cd
-    h = math.hypot(u, v)  # = sin(c) on the unit sphere
-    c = math.atan2(h, s0 * sp + c0 * cp * cd)
-    k = 1.0 if c < 1e-12 else c / h
-    return n_rad * k * u, m_rad * k * v
+    dl = math.radians(lon - frame[0])
+    return _aeqd(math.sin(p), math.cos(p), math.sin(dl), math.cos(dl), frame)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _project_trig(sp, cp, sl, cl, frame):
+    """:func:`_project1` from the sines and cosines of latitude and longitude."""
+    sl0, cl0 = frame[5], frame[6]
+    return _aeqd(sp, cp, sl * cl0 - cl * sl0, cl * cl0 + sl * sl0, frame)
+
+
+def edge_trig(ex1, ey1) -> tuple:
+    """Sines and cosines of the latitude and longitude of the edges' end
+    vertices: what :func:`_window_edges` projects them with."""
+    p, lam = np.radians(ey1), np.radians(ex1)
+    return np.sin(p), np.cos(p), np.sin(lam), np.cos(lam)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -91,14 +121,16 @@ PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
 
 
 @numba.njit(cache=True, nogil=True)
-def _window_edges(ex0, ey0, ex1, ey1, cx, cy, w, wlon, piece):
+def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, cx, cy, w, wlon, piece):
     """The edges meeting the box ``cx ± wlon``, ``cy ± w`` (also shifted by
     ±360 where the box crosses the antimeridian), cut into pieces of at most
     ``piece`` degrees (so that each stays straight in the projection to
     within a metre) and projected on (cx, cy): a (4, m) array of
     ``x0, y0, x1, y1``.  One pass over the zone's edges, no temporaries; each
-    vertex projected once where consecutive edges share it."""
+    vertex projected once where consecutive edges share it; end vertices from
+    the sines and cosines of their coordinates (``sp1 .. cl1``, :func:`edge_trig`)."""
     ex0, ey0, ex1, ey1 = borrow(ex0), borrow(ey0), borrow(ex1), borrow(ey1)
+    sp1, cp1, sl1, cl1 = borrow(sp1), borrow(cp1), borrow(sl1), borrow(cl1)
     frame = _frame(cx, cy)
     out = np.empty((4, 0))
     for pass_ in range(2):
@@ -124,11 +156,10 @@ def _window_edges(ex0, ey0, ex1, ey1, cx, cy, w, wlon, piece):
                     xa, ya = _project1(a0, b0, frame)
                 for j in range(n):
                     if j + 1 == n:
-                        la, lb = a1, b1
+                        xb, yb = _project_trig(sp1[e], cp1[e], sl1[e], cl1[e], frame)
                     else:
                         f = (j + 1) / n
-                        la, lb = a0 + f * (a1 - a0), b0 + f * (b1 - b0)
-                    xb, yb = _project1(la, lb, frame)
+                        xb, yb = _project1(a0 + f * (a1 - a0), b0 + f * (b1 - b0), frame)
                     out[0, m], out[1, m], out[2, m], out[3, m] = xa, ya, xb, yb
                     xa, ya = xb, yb
                     m += 1
@@ -144,10 +175,14 @@ FINE_RINGS = 32  # nearest-edge queries farther than this many empty fine cells 
 class Window:
     """A zone's edges near a centre, projected and gridded."""
 
-    def __init__(self, ex0, ey0, ex1, ey1, cx, cy, w):
+    def __init__(self, edges, cx, cy, w):
+        """``edges``: ``(ex0, ey0, ex1, ey1)``, and the :func:`edge_trig` of
+        their end vertices where known (else computed here)."""
+        if len(edges) == 4:
+            edges = (*edges, *edge_trig(edges[2], edges[3]))
         self.cx, self.cy, self.w = cx, cy, w
         self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
-        self.edges = _window_edges(ex0, ey0, ex1, ey1, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
+        self.edges = _window_edges(*edges, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
         self.empty = self.edges.shape[1] == 0
         if self.empty:
             return
@@ -237,7 +272,8 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
     ``cum`` is the geodesic length along each path from its start (m);
-    ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``.
+    ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``, and
+    the :func:`edge_trig` of their ends if known (saves computing it per window).
     Paths sharing a window are measured in one compiled call; groups of
     paths run on ``n_threads`` threads (the compiled parts release the GIL).
     ``cache`` keeps windows for later calls with the same zones.
@@ -267,7 +303,7 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
             """Depths of one group of episodes; returns those needing a wider window."""
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
             def make():  # one group per (zone, centre, width)
-                return Window(*zone_edges(z), x0, y0, w)
+                return Window(zone_edges(z), x0, y0, w)
 
             win = make() if cache is None else cache.get((z, x0, y0, w), make)
             if win.empty:

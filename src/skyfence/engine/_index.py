@@ -44,6 +44,7 @@ import shapely
 
 from .._cache import cache_dir
 from ..zones._model import Zone
+from ._depth import edge_trig
 
 FORMAT = 4
 RES = 1.0
@@ -86,8 +87,9 @@ class ZoneIndex:
         self._boundary: dict = {}  # zone -> its boundary edges, made on first use
 
     def boundary(self, z: int) -> tuple:
-        """The edges ``(ex0, ey0, ex1, ey1)`` that bound zone ``z``: its edges less
-        the cuts on the antimeridian (of zones written in two halves).  Kept for
+        """The edges ``(ex0, ey0, ex1, ey1)`` that bound zone ``z`` (its edges less
+        the cuts on the antimeridian, of zones written in two halves) and the
+        sines and cosines of their ends (:func:`~._depth.edge_trig`).  Kept for
         later calls (the episode depths of a stream ask batch after batch)."""
         got = self._boundary.get(z)
         if got is None:
@@ -96,7 +98,8 @@ class ZoneIndex:
             e = slice(self._bounds[z], self._bounds[z + 1])
             ex0, ey0, ex1, ey1 = self.ex0[e], self.ey0[e], self.ex1[e], self.ey1[e]
             keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))
-            got = self._boundary[z] = (ex0[keep], ey0[keep], ex1[keep], ey1[keep])
+            ex0, ey0, ex1, ey1 = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
+            got = self._boundary[z] = (ex0, ey0, ex1, ey1, *edge_trig(ex1, ey1))
         return got
 
     @property

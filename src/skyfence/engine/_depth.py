@@ -332,7 +332,7 @@ def _build_grid(edges, coarsen):
     ymin = min(edges[1].min(), edges[3].min())
     ymax = max(edges[1].max(), edges[3].max())
     span = max(xmax - xmin, ymax - ymin, 1.0)
-    ncell = max(1, min(1024, int(math.sqrt(ne)) + 1)) // coarsen + 1
+    ncell = max(1, min(1024, int(math.sqrt(0.5 * ne)) + 1)) // coarsen + 1  # about 2 edges a cell (1: 7 % slower)
     cell = span / ncell
     nx = int((xmax - xmin) / cell) + 1
     ny = int((ymax - ymin) / cell) + 1

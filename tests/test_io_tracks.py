@@ -356,7 +356,7 @@ def test_repeated_position_rule(tmp_path):
 
 
 def test_repeated_position_many_aircraft_matches_reference():
-    # the vectorised rule against a plain loop, > 65536 aircraft (two-pass radix order)
+    # the rule against a plain loop, > 65536 aircraft
     from skyfence.io._build import _repeated
 
     rng = np.random.default_rng(3)
@@ -365,16 +365,25 @@ def test_repeated_position_many_aircraft_matches_reference():
     icao[: n // 2] = rng.integers(0, 70_000, n // 2)
     time = np.round(rng.uniform(0, 50, n), 1)
     keep = rng.random(n) > 0.1
-    seen: set = set()
-    expected = np.zeros(n, bool)
-    for i in range(n):
-        if keep[i]:
-            key = (icao[i], time[i])
-            expected[i] = key in seen
-            seen.add(key)
-    np.testing.assert_array_equal(_repeated(None, icao, time, keep), expected)
-    groups = np.unique(icao, return_inverse=True)[1].astype(np.int32)
-    np.testing.assert_array_equal(_repeated(groups, icao, time, keep), expected)
+
+    def reference(icao, time, keep):
+        seen: set = set()
+        expected = np.zeros(n, bool)
+        for i in range(n):
+            if keep[i]:
+                key = (icao[i], time[i])
+                expected[i] = key in seen
+                seen.add(key)
+        return expected
+
+    # rows in random order (sorted to find repeats), then in time order (one pass)
+    for order in (np.arange(n), np.argsort(time, kind="stable")):
+        ic, t, k = icao[order], time[order], keep[order]
+        expected = reference(ic, t, k)
+        assert expected.sum() > 100
+        np.testing.assert_array_equal(_repeated(None, ic, t, k), expected)
+        groups = np.unique(ic, return_inverse=True)[1].astype(np.int32)
+        np.testing.assert_array_equal(_repeated(groups, ic, t, k), expected)
 
 
 # ------------------------------------------------ mapped and other columns

@@ -24,6 +24,7 @@ lists them) get the ``time-order`` integrity flag (see
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .._integrity import input_order_flags
@@ -442,9 +443,8 @@ def _icao24(arr, field: str, n: int, ctx: Context):
     # group numbers: one per distinct address ("ABC123" and "abc123" are one aircraft)
     _, group_of = np.unique(table, return_inverse=True)
     group_of = group_of.astype(np.uint16 if len(table) <= 1 << 16 else np.int32)
-    full = table[codes]
-    missing = full < 0
-    return np.where(missing, 0, full).astype(np.uint32), missing, group_of[codes]
+    missing = table < 0  # per dictionary entry, then per row: gathers from small tables
+    return np.where(missing, 0, table).astype(np.uint32)[codes], missing[codes], group_of[codes]
 
 
 def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:
@@ -486,15 +486,32 @@ def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> n
         return out
     g = groups[rows] if groups is not None else _small_groups(icao[rows])
     t = time[rows]
-    if len(rows) > 1 and np.all((g[1:] > g[:-1]) | ((g[1:] == g[:-1]) & (t[1:] >= t[:-1]))):
-        order = np.arange(len(rows))  # already sorted by (group, time): file order is that order
-    else:
-        order = np.lexsort((t, g))  # stable: the first in file order comes first
-    gs, ts = g[order], t[order]
     rep = np.zeros(len(rows), bool)
+    if _repeats_in_order(g, t, int(g.max()) + 1, rep):  # each aircraft's times ascending: one pass
+        out[rows[rep]] = True
+        return out
+    order = np.lexsort((t, g))  # stable: the first in file order comes first
+    gs, ts = g[order], t[order]
+    rep[:] = False
     rep[1:] = (gs[1:] == gs[:-1]) & (ts[1:] == ts[:-1])
     out[rows[order[rep]]] = True
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _repeats_in_order(g, t, n_groups, rep):
+    """Mark in ``rep`` the rows whose time equals the previous time of their
+    group; False (``rep`` then partly written) as soon as a group's time goes back."""
+    last = np.full(n_groups, -np.inf)
+    for i in range(len(g)):
+        k = g[i]
+        if t[i] == last[k]:
+            rep[i] = True
+        elif t[i] < last[k]:
+            return False
+        else:
+            last[k] = t[i]
+    return True
 
 
 def _small_groups(icao: np.ndarray) -> np.ndarray:

@@ -288,16 +288,15 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
     lb = np.maximum.reduceat(lat, ptr[:-1])
     cx = np.round((lo + hi) / 2)  # centres on a 1-degree grid
     cy = np.round((la + lb) / 2)
-    pending = np.arange(n)
+    # one group per (zone, centre): the paths in that order, cut where the key changes
+    rank = np.empty(n, np.int64)
+    rank[np.lexsort((cy, cx, zone))] = np.arange(n)
+    pending = np.argsort(rank)
     for w in WINDOWS:
         if len(pending) == 0:
             break
-        keys = np.stack([zone[pending], cx[pending], cy[pending]], 1)
-        _, group = np.unique(keys, axis=0, return_inverse=True)
-        group = group.ravel()
-        order = np.argsort(group, kind="stable")
-        cuts = np.flatnonzero(np.diff(group[order])) + 1
-        groups = np.split(pending[order], cuts) if len(order) else []
+        new = (zone[pending][1:] != zone[pending][:-1]) | (cx[pending][1:] != cx[pending][:-1]) | (cy[pending][1:] != cy[pending][:-1])
+        groups = np.split(pending, np.flatnonzero(new) + 1)
 
         def measure(eps, w=w):
             """Depths of one group of episodes; returns those needing a wider window."""
@@ -314,12 +313,14 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
             out[eps[ok]] = best[ok]
             return eps[~ok]
 
-        if n_threads > 1 and len(groups) > 1:
+        if n_threads > 1 and len(groups) > 1:  # a share of the groups a thread (few hand-offs)
             with ThreadPoolExecutor(n_threads) as pool:
-                results = list(pool.map(measure, groups))
+                shares = pool.map(lambda share: [measure(g) for g in share], [groups[i::n_threads] for i in range(n_threads)])
+                results = [r for share in shares for r in share]
         else:
             results = [measure(g) for g in groups]
         pending = np.concatenate(results) if results else pending[:0]
+        pending = pending[np.argsort(rank[pending])]  # groups whole again for the next width
     return out
 
 

@@ -125,21 +125,24 @@ def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, cx, cy, w, wlon, piece
     """The edges meeting the box ``cx ± wlon``, ``cy ± w`` (also shifted by
     ±360 where the box crosses the antimeridian), cut into pieces of at most
     ``piece`` degrees (so that each stays straight in the projection to
-    within a metre) and projected on (cx, cy): a (4, m) array of
-    ``x0, y0, x1, y1``.  One pass over the zone's edges, no temporaries; each
-    vertex projected once where consecutive edges share it; end vertices from
-    the sines and cosines of their coordinates (``sp1 .. cl1``, :func:`edge_trig`)."""
+    within a metre) and projected on (cx, cy), as chains of points: a (2, m)
+    array of ``x, y`` where pieces ``i`` run from point ``i`` to point
+    ``i + 1`` and a NaN point ends a chain (consecutive edges sharing a vertex
+    form one chain: half the memory of separate segments, so that twice as
+    many windows stay cached).  One pass over the zone's edges, no
+    temporaries; end vertices from the sines and cosines of their
+    coordinates (``sp1 .. cl1``, :func:`edge_trig`)."""
     ex0, ey0, ex1, ey1 = borrow(ex0), borrow(ey0), borrow(ex1), borrow(ey1)
     sp1, cp1, sl1, cl1 = borrow(sp1), borrow(cp1), borrow(sl1), borrow(cl1)
     frame = _frame(cx, cy)
-    out = np.empty((4, 0))
+    out = np.empty((2, 0))
     for pass_ in range(2):
         m = 0
         for si in range(3):
             shift = (0.0, 360.0, -360.0)[si]
             if (si == 1 and cx + wlon < 180.0) or (si == 2 and cx - wlon > -180.0):
                 continue  # no edge can meet the box with this shift
-            px, py, qx, qy = np.nan, np.nan, np.nan, np.nan  # last vertex projected: lon/lat, x/y
+            px, py = np.nan, np.nan  # the chain's last vertex (lon/lat)
             for e in range(len(ex0)):
                 a0, a1 = ex0[e] + shift, ex1[e] + shift
                 b0, b1 = ey0[e], ey1[e]
@@ -147,25 +150,25 @@ def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, cx, cy, w, wlon, piece
                         and max(b0, b1) >= cy - w and min(b0, b1) <= cy + w):  # fmt: skip
                     continue
                 n = max(1, int(math.ceil(max(abs(a1 - a0), abs(b1 - b0)) / piece)))
-                if pass_ == 0:
-                    m += n
-                    continue
-                if a0 == px and b0 == py:
-                    xa, ya = qx, qy
-                else:
-                    xa, ya = _project1(a0, b0, frame)
-                for j in range(n):
-                    if j + 1 == n:
-                        xb, yb = _project_trig(sp1[e], cp1[e], sl1[e], cl1[e], frame)
-                    else:
-                        f = (j + 1) / n
-                        xb, yb = _project1(a0 + f * (a1 - a0), b0 + f * (b1 - b0), frame)
-                    out[0, m], out[1, m], out[2, m], out[3, m] = xa, ya, xb, yb
-                    xa, ya = xb, yb
-                    m += 1
-                px, py, qx, qy = a1, b1, xa, ya
+                if not (a0 == px and b0 == py):  # a new chain: a break (but first), its first point
+                    if pass_ == 1:
+                        if m > 0:
+                            out[0, m], out[1, m] = np.nan, np.nan
+                        xa, ya = _project1(a0, b0, frame)
+                        out[0, m + (m > 0)], out[1, m + (m > 0)] = xa, ya
+                    m += 2 if m > 0 else 1
+                if pass_ == 1:
+                    for j in range(n):
+                        if j + 1 == n:
+                            xb, yb = _project_trig(sp1[e], cp1[e], sl1[e], cl1[e], frame)
+                        else:
+                            f = (j + 1) / n
+                            xb, yb = _project1(a0 + f * (a1 - a0), b0 + f * (b1 - b0), frame)
+                        out[0, m + j], out[1, m + j] = xb, yb
+                m += n
+                px, py = a1, b1
         if pass_ == 0:
-            out = np.empty((4, m))
+            out = np.empty((2, m))
     return out
 
 
@@ -182,20 +185,20 @@ class Window:
             edges = (*edges, *edge_trig(edges[2], edges[3]))
         self.cx, self.cy, self.w = cx, cy, w
         self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
-        self.edges = _window_edges(*edges, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
-        self.empty = self.edges.shape[1] == 0
+        self.pts = _window_edges(*edges, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
+        self.empty = self.pts.shape[1] == 0
         if self.empty:
             return
-        self.fine = _build_grid(self.edges, 1)
+        self.fine = _build_grid(self.pts, 1)
         # the coarse grid only where some cell is far enough from every edge to use it
-        self.coarse = _build_grid(self.edges, 8) if self.fine[7].max() > FINE_RINGS else self.fine
+        self.coarse = _build_grid(self.pts, 8) if self.fine[7].max() > FINE_RINGS else self.fine
 
     def nbytes(self) -> int:
         """Its arrays, and 1 KB for the objects (an empty window costs that)."""
         if self.empty:
-            return 1024 + self.edges.nbytes
+            return 1024 + self.pts.nbytes
         grids = (self.fine,) if self.coarse is self.fine else (self.fine, self.coarse)
-        return 1024 + self.edges.nbytes + sum(a.nbytes for g in grids for a in g[5:])
+        return 1024 + self.pts.nbytes + sum(a.nbytes for g in grids for a in g[5:])
 
     def covered(self, lo, hi, la, lb) -> np.ndarray:
         """Lower bounds (m) on the distance from paths with these bounds to any
@@ -308,7 +311,7 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
             if win.empty:
                 return eps if w != WINDOWS[-1] else eps[:0]
             best = np.empty(len(eps))
-            _bnb_batch(ptr, lon, lat, cum, eps, x0, y0, win.edges, win.fine, win.coarse, TOL_M, TOL_REL, best)
+            _bnb_batch(ptr, lon, lat, cum, eps, x0, y0, win.pts, win.fine, win.coarse, TOL_M, TOL_REL, best)
             ok = best <= win.covered(lo[eps], hi[eps], la[eps], lb[eps])
             out[eps[ok]] = best[ok]
             return eps[~ok]
@@ -325,31 +328,37 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
 
 
 @numba.njit(cache=True, nogil=True)
-def _build_grid(edges, coarsen):
-    """Uniform grid over projected edges: (x0, y0, cell, nx, ny, ptr, ids, skip)."""
-    ne = edges.shape[1]
-    xmin = min(edges[0].min(), edges[2].min())
-    xmax = max(edges[0].max(), edges[2].max())
-    ymin = min(edges[1].min(), edges[3].min())
-    ymax = max(edges[1].max(), edges[3].max())
+def _build_grid(pts, coarsen):
+    """Uniform grid over the pieces of projected chains (:func:`_window_edges`):
+    (x0, y0, cell, nx, ny, ptr, ids, skip), ``ids`` the pieces' first points."""
+    m = pts.shape[1]
+    xmin, xmax, ymin, ymax, ne = np.inf, -np.inf, np.inf, -np.inf, 0
+    for i in range(m):
+        if not math.isnan(pts[0, i]):
+            xmin, xmax = min(xmin, pts[0, i]), max(xmax, pts[0, i])
+            ymin, ymax = min(ymin, pts[1, i]), max(ymax, pts[1, i])
+            if i + 1 < m and not math.isnan(pts[0, i + 1]):
+                ne += 1
     span = max(xmax - xmin, ymax - ymin, 1.0)
     ncell = max(1, min(1024, int(math.sqrt(0.5 * ne)) + 1)) // coarsen + 1  # about 2 edges a cell (1: 7 % slower)
     cell = span / ncell
     nx = int((xmax - xmin) / cell) + 1
     ny = int((ymax - ymin) / cell) + 1
-    counts = np.zeros(nx * ny + 1, np.int64)
+    counts = np.zeros(nx * ny + 1, np.int32)
     for pass_ in range(2):
         if pass_ == 1:
-            ptr = np.zeros(nx * ny + 1, np.int64)
+            ptr = np.zeros(nx * ny + 1, np.int32)
             for c in range(nx * ny):
                 ptr[c + 1] = ptr[c] + counts[c]
-            ids = np.empty(ptr[-1], np.int64)
+            ids = np.empty(ptr[-1], np.int32)
             fill = ptr[:-1].copy()
-        for e in range(ne):
-            ia = int((min(edges[0, e], edges[2, e]) - xmin) / cell)
-            ib = int((max(edges[0, e], edges[2, e]) - xmin) / cell)
-            ja = int((min(edges[1, e], edges[3, e]) - ymin) / cell)
-            jb = int((max(edges[1, e], edges[3, e]) - ymin) / cell)
+        for e in range(m - 1):
+            if math.isnan(pts[0, e]) or math.isnan(pts[0, e + 1]):
+                continue
+            ia = int((min(pts[0, e], pts[0, e + 1]) - xmin) / cell)
+            ib = int((max(pts[0, e], pts[0, e + 1]) - xmin) / cell)
+            ja = int((min(pts[1, e], pts[1, e + 1]) - ymin) / cell)
+            jb = int((max(pts[1, e], pts[1, e + 1]) - ymin) / cell)
             for j in range(ja, min(jb, ny - 1) + 1):
                 for i in range(ia, min(ib, nx - 1) + 1):
                     if pass_ == 0:
@@ -365,7 +374,7 @@ def _empty_rings(ptr, nx, ny):
     """Chebyshev distance (cells) from each cell to the nearest cell with an
     edge: the rings a nearest-edge search may skip (exact two-pass transform)."""
     big = nx + ny + 2
-    d = np.empty(nx * ny, np.int64)
+    d = np.empty(nx * ny, np.int32)
     for c in range(nx * ny):
         d[c] = 0 if ptr[c + 1] > ptr[c] else big
     for j in range(ny):
@@ -416,7 +425,7 @@ def _box_dist2(px, py, x0, y0, x1, y1):
 
 
 @numba.njit(cache=True)
-def _nearest2(px, py, edges, fine, coarse, ux, uy):
+def _nearest2(px, py, pts, fine, coarse, ux, uy):
     """Distance from (px, py) to the nearest edge, and the nearest point of
     that edge: on the fine grid (about one cell per edge, so a query scans
     few empty cells) within 32 rings of the boundary, on the coarse one (8x
@@ -428,13 +437,13 @@ def _nearest2(px, py, edges, fine, coarse, ux, uy):
     ci = min(max(int(math.floor((px - xmin) / cell)), 0), nx - 1)
     cj = min(max(int(math.floor((py - ymin) / cell)), 0), ny - 1)
     if skip[cj * nx + ci] <= FINE_RINGS:
-        return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
+        return _nearest(px, py, pts, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
     xmin, ymin, cell, nx, ny, ptr, ids, skip = coarse
-    return _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
+    return _nearest(px, py, pts, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy)
 
 
 @numba.njit(cache=True)
-def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy):
+def _nearest(px, py, pts, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy):
     """Distance from (px, py) to the nearest edge and its nearest point:
     ring search on the grid, starting at the first ring that holds an edge
     (``skip``); squared distances inside (one square root at the end)."""
@@ -456,7 +465,7 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy):
                 ) < best:
                     for q in range(ptr[c], ptr[c + 1]):
                         e = ids[q]
-                        d = _seg_dist2(px, py, edges[0, e], edges[1, e], edges[2, e], edges[3, e])
+                        d = _seg_dist2(px, py, pts[0, e], pts[1, e], pts[0, e + 1], pts[1, e + 1])
                         if d < best:
                             best = d
                             best_e = e
@@ -481,7 +490,7 @@ def _nearest(px, py, edges, xmin, ymin, cell, nx, ny, ptr, ids, skip, ux, uy):
             break
     if best_e < 0:  # nothing nearer than the known point
         return math.sqrt(best), ux, uy
-    ax, ay, bx, by = edges[0, best_e], edges[1, best_e], edges[2, best_e], edges[3, best_e]
+    ax, ay, bx, by = pts[0, best_e], pts[1, best_e], pts[0, best_e + 1], pts[1, best_e + 1]
     dx, dy = bx - ax, by - ay
     l2 = dx * dx + dy * dy
     t = 0.0 if l2 == 0.0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / l2))
@@ -570,14 +579,14 @@ def _put(stack, i, c, s, d, x, y, u, v):
 
 
 @numba.njit(cache=True, nogil=True)
-def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, rel, out):
+def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, pts, fine, coarse, tol, rel, out):
     """Branch and bound on arc length along paths ``eps`` (see module docstring).
 
     Only the sampled points are projected, so long paths cost no more than
     their samples.  Each sample keeps its nearest boundary point, for
     :func:`_piece_bound`.  The arrays passed on per sample are borrowed views
     (no reference counting per call; the arguments outlive the call)."""
-    ptr, lon, lat, cum, eps, edges = borrow(ptr), borrow(lon), borrow(lat), borrow(cum), borrow(eps), borrow(edges)
+    ptr, lon, lat, cum, eps, pts = borrow(ptr), borrow(lon), borrow(lat), borrow(cum), borrow(eps), borrow(pts)
     fine = fine[:5] + (borrow(fine[5]), borrow(fine[6]), borrow(fine[7]))
     coarse = coarse[:5] + (borrow(coarse[5]), borrow(coarse[6]), borrow(coarse[7]))
     frame = _frame(lon0, lat0)
@@ -593,7 +602,7 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
             s = total * j / n0 if n0 else 0.0
             plon, plat = _point_at(lon, lat, cum, a, b, s)
             px, py = _project1(plon, plat, frame)
-            d, qx, qy = _nearest2(px, py, edges, fine, coarse, qx, qy)
+            d, qx, qy = _nearest2(px, py, pts, fine, coarse, qx, qy)
             best = max(best, d)
             if j == 0:
                 _put(stack, top, 0, s, d, px, py, qx, qy)
@@ -614,7 +623,7 @@ def _bnb_batch(ptr, lon, lat, cum, eps, lon0, lat0, edges, fine, coarse, tol, re
                 qx, qy = p[4], p[5]
             else:
                 qx, qy = p[10], p[11]
-            dm, qx, qy = _nearest2(px, py, edges, fine, coarse, qx, qy)
+            dm, qx, qy = _nearest2(px, py, pts, fine, coarse, qx, qy)
             best = max(best, dm)
             if top + 2 > stack.shape[0]:
                 st2 = np.empty((2 * stack.shape[0], 12))

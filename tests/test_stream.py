@@ -319,3 +319,17 @@ def test_bad_dataset_is_one_line_exit_2(case, tmp_path):
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
     for w in words:
         assert w in lines[0], lines[0]
+
+
+def test_aircraft_order_is_lexsort():
+    """The radix path (time-ordered rows, 24-bit addresses) and the fallbacks
+    order rows exactly as ``np.lexsort((time, icao))``: ties in input order."""
+    from skyfence.engine._prepare import aircraft_order
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 999, 300_000):
+        icao = rng.integers(0, 1 << 24, max(1, n // 50), dtype=np.uint32)[rng.integers(0, max(1, n // 50), n)]
+        icao[: n // 10] = icao[: n // 10] & 0xFFF  # addresses differing only in their high bits
+        t = np.sort(rng.integers(0, n // 3 + 1, n).astype(np.float64))  # ascending, with ties
+        for ic, tt in ((icao, t), (icao, rng.permutation(t)), (icao | np.uint32(1 << 24), t)):
+            np.testing.assert_array_equal(aircraft_order(ic, tt), np.lexsort((tt, ic)))

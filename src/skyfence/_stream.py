@@ -59,7 +59,7 @@ from ._tracks import ReadStats, Tracks
 from .engine._episodes import SCHEMA, _fill_codes, evidence
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
-from .engine._prepare import Prepared, _fill, _is_sorted
+from .engine._prepare import Prepared, _fill, _is_sorted, aircraft_order
 
 WINDOW_S = 300.0  # pieces: windows of 5 minutes (shifted per aircraft)
 FLUSH_ROWS = 500_000  # fixes gathered before the engine runs
@@ -331,7 +331,7 @@ class StreamDetector:
         N = _cat(self.new, _POOL)
         self.new, self.n_new = [], 0
         if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
-            _take_inplace(N, np.lexsort((N["time"], N["icao"])))  # stable: input order wins ties
+            _take_inplace(N, aircraft_order(N["icao"], N["time"]))  # stable: input order wins ties
         # only the aircraft with new fixes (all at the end of data) are looked at: for the
         # others nothing can have changed, so their carried fixes stay where they are; nor
         # for those whose fixes so far all lie in one window of one track (no piece of

@@ -44,8 +44,7 @@ def prepare(tracks: Tracks, max_gap: float = 60.0) -> Prepared:
     icao, time = tracks.icao24, tracks.time
     n = len(time)
     if n > 1 and not _is_sorted(icao, time):
-        order = np.lexsort((time, icao))  # stable: equal times keep input order
-        tracks = tracks.take(order)
+        tracks = tracks.take(aircraft_order(icao, time))
         icao, time = tracks.icao24, tracks.time
     if n > 1:
         dup = np.zeros(n, bool)
@@ -66,6 +65,53 @@ def prepare(tracks: Tracks, max_gap: float = 60.0) -> Prepared:
     geo_used = ~np.isnan(geo)
     alt_msl = np.where(geo_used, geo, alt_fl)
     return Prepared(tracks, start, alt_fl, alt_msl, geo_used, ndup)
+
+
+def aircraft_order(icao: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """``np.lexsort((time, icao))``: rows by aircraft, then time, equal times in
+    input order.  Rows in time order (as OpenSky's database and receivers give
+    them) are sorted by address alone, with a stable radix sort (a tenth of
+    lexsort's time on 500 k rows)."""
+    if len(icao) > 1 and icao.dtype == np.uint32 and _radix_ok(icao, time):
+        return _radix_order(icao)
+    return np.lexsort((time, icao))
+
+
+@numba.njit(cache=True, nogil=True)
+def _radix_ok(icao, time):
+    """Times ascending, addresses below 2^24: :func:`_radix_order` applies."""
+    for i in range(len(time)):
+        if icao[i] >= 1 << 24 or (i > 0 and not time[i] >= time[i - 1]):
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _radix_order(keys):
+    """Stable order of 24-bit ``keys``: counting sorts on the low, then the high 12 bits."""
+    n = len(keys)
+    low = np.empty(n, np.int64)
+    order = np.empty(n, np.int64)
+    count = np.zeros(4097, np.int64)
+    for i in range(n):
+        count[(keys[i] & 4095) + 1] += 1
+    for b in range(4096):
+        count[b + 1] += count[b]
+    for i in range(n):
+        b = keys[i] & 4095
+        low[count[b]] = i
+        count[b] += 1
+    count[:] = 0
+    for i in range(n):
+        count[(keys[i] >> 12) + 1] += 1
+    for b in range(4096):
+        count[b + 1] += count[b]
+    for k in range(n):
+        i = low[k]
+        b = keys[i] >> 12
+        order[count[b]] = i
+        count[b] += 1
+    return order
 
 
 @numba.njit(cache=True)

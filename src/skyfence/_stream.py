@@ -71,6 +71,7 @@ _POOL = {
     "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64, "nic": np.float32,
     "nacp": np.float32, "sil": np.float32, "flags": np.uint16,
 }  # fmt: skip
+_NEW = {k: v for k, v in _POOL.items() if k not in ("tstart", "gtid", "cont")}  # fixes as fed
 _FRAG = {
     "gtid": np.int64, "zone": np.int64, "icao": np.uint32, "seq": np.int64, "cand": np.bool_,
     "cout": np.bool_, "entry_f": np.float64, "entry_lat": np.float64, "entry_lon": np.float64,
@@ -292,7 +293,6 @@ class StreamDetector:
         rows = {
             "icao": icao, "time": time, "lat": tracks.lat, "lon": tracks.lon,
             "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
-            "tstart": np.full(n, np.nan), "gtid": np.full(n, -1, np.int64), "cont": np.zeros(n, bool),
             "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "flags": tracks.flags,
             # quality indicators are small integers: exact in float32
             "nic": tracks.nic.astype(np.float32), "nacp": tracks.nacp.astype(np.float32),
@@ -328,10 +328,12 @@ class StreamDetector:
 
     def flush(self, eod: bool = False) -> None:
         """Run every piece that is final; with ``eod`` (end of data) all of them."""
-        N = _cat(self.new, _POOL)
+        N = _cat(self.new, _NEW)
         self.new, self.n_new = [], 0
         if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
             _take_inplace(N, aircraft_order(N["icao"], N["time"]))  # stable: input order wins ties
+        n = len(N["icao"])  # new fixes have no track yet (set once sorted: nothing to reorder)
+        N["tstart"], N["gtid"], N["cont"] = np.full(n, np.nan), np.full(n, -1, np.int64), np.zeros(n, bool)
         # only the aircraft with new fixes (all at the end of data) are looked at: for the
         # others nothing can have changed, so their carried fixes stay where they are; nor
         # for those whose fixes so far all lie in one window of one track (no piece of

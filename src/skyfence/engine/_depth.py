@@ -298,7 +298,8 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
     for w in WINDOWS:
         if len(pending) == 0:
             break
-        new = (zone[pending][1:] != zone[pending][:-1]) | (cx[pending][1:] != cx[pending][:-1]) | (cy[pending][1:] != cy[pending][:-1])
+        zp, xp, yp = zone[pending], cx[pending], cy[pending]
+        new = (zp[1:] != zp[:-1]) | (xp[1:] != xp[:-1]) | (yp[1:] != yp[:-1])
         groups = np.split(pending, np.flatnonzero(new) + 1)
 
         def measure(eps, w=w):
@@ -318,8 +319,8 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
 
         if n_threads > 1 and len(groups) > 1:  # a share of the groups a thread (few hand-offs)
             with ThreadPoolExecutor(n_threads) as pool:
-                shares = pool.map(lambda share: [measure(g) for g in share], [groups[i::n_threads] for i in range(n_threads)])
-                results = [r for share in shares for r in share]
+                shares = [groups[i::n_threads] for i in range(n_threads)]
+                results = [r for done in pool.map(lambda share: [measure(g) for g in share], shares) for r in done]
         else:
             results = [measure(g) for g in groups]
         pending = np.concatenate(results) if results else pending[:0]
@@ -427,7 +428,7 @@ def _box_dist2(px, py, x0, y0, x1, y1):
 @numba.njit(cache=True)
 def _nearest2(px, py, pts, fine, coarse, ux, uy):
     """Distance from (px, py) to the nearest edge, and the nearest point of
-    that edge: on the fine grid (about one cell per edge, so a query scans
+    that edge: on the fine grid (about one cell per two edges, so a query scans
     few empty cells) within 32 rings of the boundary, on the coarse one (8x
     cells) farther, where the fine grid would have too many empty rings to
     search.  ``(ux, uy)`` is a known point of the boundary (NaN if none):

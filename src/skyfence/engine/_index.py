@@ -98,7 +98,8 @@ class ZoneIndex:
             e = slice(self._bounds[z], self._bounds[z + 1])
             ex0, ey0, ex1, ey1 = self.ex0[e], self.ey0[e], self.ex1[e], self.ey1[e]
             keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))
-            ex0, ey0, ex1, ey1 = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
+            if not keep.all():  # else views of the index: no copy
+                ex0, ey0, ex1, ey1 = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
             got = self._boundary[z] = (ex0, ey0, ex1, ey1, *edge_trig(ex1, ey1))
         return got
 

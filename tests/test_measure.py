@@ -37,7 +37,7 @@ def test_projection_series_and_vertex_trig_agree_with_the_closed_form(lat0):
     """Near the centre the projection takes c / sin(c) as a power series and
     window vertices come as sines and cosines: both within 1e-12 of the
     closed form (atan2), either side of where the series stops (5.7 deg)."""
-    from skyfence.engine._depth import A_WGS84, _frame, _window_edges, edge_trig
+    from skyfence.engine._depth import A_WGS84, _frame, _window_edges, edge_arrays
 
     rng = np.random.default_rng(int(lat0) + 1)
     az = rng.uniform(0, 360, 2000)
@@ -59,7 +59,7 @@ def test_projection_series_and_vertex_trig_agree_with_the_closed_form(lat0):
     keep = lat < 89.9
     e1x, e1y = lon[keep], lat[keep]
     e0x, e0y = e1x - 0.01, e1y + 0.01  # one piece each, no vertex shared
-    got = _window_edges(e0x, e0y, e1x, e1y, *edge_trig(e1x, e1y), 10.0, lat0, 90.0, 169.0, 0.05)
+    got = _window_edges(*edge_arrays(e0x, e0y, e1x, e1y), 10.0, lat0, 90.0, 169.0, 0.05)
     # chains of one piece: start, end, a NaN break, start, end ...
     assert got.shape[1] == 3 * len(e1x) - 1 and np.isnan(got[:, 2::3]).all()
     np.testing.assert_allclose(got[0, 1::3], x[keep], rtol=0, atol=1e-12 * A_WGS84)

@@ -92,11 +92,23 @@ def _project_trig(sp, cp, sl, cl, frame):
     return _aeqd(sp, cp, sl * cl0 - cl * sl0, cl * cl0 + sl * sl0, frame)
 
 
-def edge_trig(ex1, ey1) -> tuple:
-    """Sines and cosines of the latitude and longitude of the edges' end
-    vertices: what :func:`_window_edges` projects them with."""
+BLOCK = 64  # consecutive edges boxed together: a window skips the blocks its box does not meet
+
+
+def edge_arrays(ex0, ey0, ex1, ey1) -> tuple:
+    """What :func:`_window_edges` makes windows from: the edges; the sines and
+    cosines of the latitude and longitude of their end vertices (it projects
+    them with those); and the lon/lat box of each block of ``BLOCK``
+    consecutive edges (``bx0, bx1, by0, by1``: edges along a ring are near one
+    another, so a window's scan skips most of a large zone's blocks)."""
     p, lam = np.radians(ey1), np.radians(ex1)
-    return np.sin(p), np.cos(p), np.sin(lam), np.cos(lam)
+    starts = np.arange(0, len(ex0), BLOCK)
+    if len(ex0):
+        boxes = (np.minimum.reduceat(np.minimum(ex0, ex1), starts), np.maximum.reduceat(np.maximum(ex0, ex1), starts),
+                 np.minimum.reduceat(np.minimum(ey0, ey1), starts), np.maximum.reduceat(np.maximum(ey0, ey1), starts))
+    else:
+        boxes = (np.empty(0),) * 4
+    return (ex0, ey0, ex1, ey1, np.sin(p), np.cos(p), np.sin(lam), np.cos(lam), *boxes)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -121,7 +133,7 @@ PIECE_DEG = 0.05  # edges are projected in pieces no longer than this
 
 
 @numba.njit(cache=True, nogil=True)
-def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, cx, cy, w, wlon, piece):
+def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, bx0, bx1, by0, by1, cx, cy, w, wlon, piece):
     """The edges meeting the box ``cx ± wlon``, ``cy ± w`` (also shifted by
     ±360 where the box crosses the antimeridian), cut into pieces of at most
     ``piece`` degrees (so that each stays straight in the projection to
@@ -129,11 +141,13 @@ def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, cx, cy, w, wlon, piece
     array of ``x, y`` where pieces ``i`` run from point ``i`` to point
     ``i + 1`` and a NaN point ends a chain (consecutive edges sharing a vertex
     form one chain: half the memory of separate segments, so that twice as
-    many windows stay cached).  One pass over the zone's edges, no
-    temporaries; end vertices from the sines and cosines of their
-    coordinates (``sp1 .. cl1``, :func:`edge_trig`)."""
+    many windows stay cached).  Two passes (count, then write) over the
+    blocks of edges whose box meets the window's, no temporaries; end
+    vertices from the sines and cosines of their coordinates (``sp1 .. cl1``;
+    these and the block boxes ``bx0 .. by1`` from :func:`edge_arrays`)."""
     ex0, ey0, ex1, ey1 = borrow(ex0), borrow(ey0), borrow(ex1), borrow(ey1)
     sp1, cp1, sl1, cl1 = borrow(sp1), borrow(cp1), borrow(sl1), borrow(cl1)
+    bx0, bx1, by0, by1 = borrow(bx0), borrow(bx1), borrow(by0), borrow(by1)
     frame = _frame(cx, cy)
     out = np.empty((2, 0))
     for pass_ in range(2):
@@ -143,30 +157,34 @@ def _window_edges(ex0, ey0, ex1, ey1, sp1, cp1, sl1, cl1, cx, cy, w, wlon, piece
             if (si == 1 and cx + wlon < 180.0) or (si == 2 and cx - wlon > -180.0):
                 continue  # no edge can meet the box with this shift
             px, py = np.nan, np.nan  # the chain's last vertex (lon/lat)
-            for e in range(len(ex0)):
-                a0, a1 = ex0[e] + shift, ex1[e] + shift
-                b0, b1 = ey0[e], ey1[e]
-                if not (max(a0, a1) >= cx - wlon and min(a0, a1) <= cx + wlon
-                        and max(b0, b1) >= cy - w and min(b0, b1) <= cy + w):  # fmt: skip
+            for blk in range(len(bx0)):
+                if not (bx1[blk] + shift >= cx - wlon and bx0[blk] + shift <= cx + wlon
+                        and by1[blk] >= cy - w and by0[blk] <= cy + w):  # fmt: skip
                     continue
-                n = max(1, int(math.ceil(max(abs(a1 - a0), abs(b1 - b0)) / piece)))
-                if not (a0 == px and b0 == py):  # a new chain: a break (but first), its first point
+                for e in range(blk * BLOCK, min((blk + 1) * BLOCK, len(ex0))):
+                    a0, a1 = ex0[e] + shift, ex1[e] + shift
+                    b0, b1 = ey0[e], ey1[e]
+                    if not (max(a0, a1) >= cx - wlon and min(a0, a1) <= cx + wlon
+                            and max(b0, b1) >= cy - w and min(b0, b1) <= cy + w):  # fmt: skip
+                        continue
+                    n = max(1, int(math.ceil(max(abs(a1 - a0), abs(b1 - b0)) / piece)))
+                    if not (a0 == px and b0 == py):  # a new chain: a break (but first), its first point
+                        if pass_ == 1:
+                            if m > 0:
+                                out[0, m], out[1, m] = np.nan, np.nan
+                            xa, ya = _project1(a0, b0, frame)
+                            out[0, m + (m > 0)], out[1, m + (m > 0)] = xa, ya
+                        m += 2 if m > 0 else 1
                     if pass_ == 1:
-                        if m > 0:
-                            out[0, m], out[1, m] = np.nan, np.nan
-                        xa, ya = _project1(a0, b0, frame)
-                        out[0, m + (m > 0)], out[1, m + (m > 0)] = xa, ya
-                    m += 2 if m > 0 else 1
-                if pass_ == 1:
-                    for j in range(n):
-                        if j + 1 == n:
-                            xb, yb = _project_trig(sp1[e], cp1[e], sl1[e], cl1[e], frame)
-                        else:
-                            f = (j + 1) / n
-                            xb, yb = _project1(a0 + f * (a1 - a0), b0 + f * (b1 - b0), frame)
-                        out[0, m + j], out[1, m + j] = xb, yb
-                m += n
-                px, py = a1, b1
+                        for j in range(n):
+                            if j + 1 == n:
+                                xb, yb = _project_trig(sp1[e], cp1[e], sl1[e], cl1[e], frame)
+                            else:
+                                f = (j + 1) / n
+                                xb, yb = _project1(a0 + f * (a1 - a0), b0 + f * (b1 - b0), frame)
+                            out[0, m + j], out[1, m + j] = xb, yb
+                    m += n
+                    px, py = a1, b1
         if pass_ == 0:
             out = np.empty((2, m))
     return out
@@ -179,10 +197,10 @@ class Window:
     """A zone's edges near a centre, projected and gridded."""
 
     def __init__(self, edges, cx, cy, w):
-        """``edges``: ``(ex0, ey0, ex1, ey1)``, and the :func:`edge_trig` of
-        their end vertices where known (else computed here)."""
+        """``edges``: ``(ex0, ey0, ex1, ey1)``, or all of :func:`edge_arrays`
+        (else computed here)."""
         if len(edges) == 4:
-            edges = (*edges, *edge_trig(edges[2], edges[3]))
+            edges = edge_arrays(*edges)
         self.cx, self.cy, self.w = cx, cy, w
         self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
         self.pts = _window_edges(*edges, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
@@ -275,8 +293,8 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
     ``cum`` is the geodesic length along each path from its start (m);
-    ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``, and
-    the :func:`edge_trig` of their ends if known (saves computing it per window).
+    ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``, or
+    better all of :func:`edge_arrays` (saves computing them per window).
     Paths sharing a window are measured in one compiled call; groups of
     paths run on ``n_threads`` threads (the compiled parts release the GIL).
     ``cache`` keeps windows for later calls with the same zones.

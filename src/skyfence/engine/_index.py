@@ -44,7 +44,7 @@ import shapely
 
 from .._cache import cache_dir
 from ..zones._model import Zone
-from ._depth import edge_trig
+from ._depth import edge_arrays
 
 FORMAT = 4
 RES = 1.0
@@ -88,9 +88,9 @@ class ZoneIndex:
 
     def boundary(self, z: int) -> tuple:
         """The edges ``(ex0, ey0, ex1, ey1)`` that bound zone ``z`` (its edges less
-        the cuts on the antimeridian, of zones written in two halves) and the
-        sines and cosines of their ends (:func:`~._depth.edge_trig`).  Kept for
-        later calls (the episode depths of a stream ask batch after batch)."""
+        the cuts on the antimeridian, of zones written in two halves), with
+        what depth windows are made from (:func:`~._depth.edge_arrays`).  Kept
+        for later calls (the episode depths of a stream ask batch after batch)."""
         got = self._boundary.get(z)
         if got is None:
             if self._bounds is None:  # edges are grouped by zone
@@ -100,7 +100,7 @@ class ZoneIndex:
             keep = ~((ex0 == ex1) & (np.abs(ex0) == 180.0))
             if not keep.all():  # else views of the index: no copy
                 ex0, ey0, ex1, ey1 = ex0[keep], ey0[keep], ex1[keep], ey1[keep]
-            got = self._boundary[z] = (ex0, ey0, ex1, ey1, *edge_trig(ex1, ey1))
+            got = self._boundary[z] = edge_arrays(ex0, ey0, ex1, ey1)
         return got
 
     @property

@@ -424,7 +424,7 @@ class StreamDetector:
         self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod, icao[new_ac])
 
         # pieces
-        win = self._win(icao, time)
+        win = np.floor((time + self._shift(icao[new_ac])[ac_no]) / self.window)  # _win, hashed per aircraft
         ps_mask = brk.copy()
         ps_mask[1:] |= win[1:] != win[:-1]
         del win
@@ -507,7 +507,11 @@ class StreamDetector:
         """The window of each fix: windows of ``window`` seconds, shifted for each
         aircraft by a hash of its address (so that aircraft do not all finish a
         piece at the same moment: the work and the fixes held stay even)."""
-        return np.floor((t + _hash32(icao) * (self.window / 2.0**32)) / self.window)
+        return np.floor((t + self._shift(icao)) / self.window)
+
+    def _shift(self, icao: np.ndarray) -> np.ndarray:
+        """How far the windows of these aircraft are shifted (s)."""
+        return _hash32(icao) * (self.window / 2.0**32)
 
     def _defer(self, N: dict) -> dict:
         """Carry, unprocessed, the new fixes of the aircraft none of whose pieces

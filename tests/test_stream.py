@@ -237,6 +237,27 @@ def test_idle_aircraft_are_closed_early_with_the_same_result(box):
     assert not got.filter(pa.compute.equal(got["icao24"], "000001"))["exit_observed"][0].as_py()
 
 
+def test_quality_indicators_flag_the_same_streamed(box):
+    """Fixes whose NIC, NACp or SIL is below its minimum flag their episodes
+    as in detect(): the stream sets those flags as fixes arrive."""
+    tr = landing()
+    n = len(tr)
+    one_ = tr.icao24 == 1
+    odd = np.arange(n) % 2 == 1
+    tr.nic = np.where(one_, 4.0, np.where(odd, np.nan, 8.0))  # aircraft 1 below the minimum
+    tr.nacp = np.where(one_, np.nan, 6.0)  # aircraft 2 below
+    tr.sil = np.where(one_ | odd, 2.0, 0.0)  # every other fix of aircraft 2 below
+    one = skyfence.detect(tr, box)
+    flagged = one["integrity_reasons"].to_pylist()
+    assert all("nic" in r for r in flagged[:2]) and "nacp;sil" in flagged[2], flagged
+    order = np.argsort(tr.time, kind="stable")
+    det = StreamDetector(box, flush_rows=10)
+    for a in range(0, n, 10):
+        det.feed(tr.take(order[a : a + 10]))
+    got = det.finish()
+    assert_same(one.drop_columns(["max_depth_m"]), got.drop_columns(["max_depth_m"]), rtol=1e-12)
+
+
 def test_data_in_aircraft_order_closes_nothing_early(box):
     """Aircraft after aircraft, each over several batches: a batch's later times
     (the previous aircraft's) must not end the current aircraft's track."""

@@ -196,6 +196,15 @@ def _quality(nic, nacp, sil, i):
 
 
 @numba.njit(cache=True, nogil=True)
+def quality_flags(nic, nacp, sil, out):
+    """OR into ``out`` each fix's quality flags (NIC, NACp, SIL): those of
+    :func:`fix_flags` that depend on the fix alone, so a stream can set them
+    as fixes arrive and carry one flags column instead of three indicators."""
+    for i in range(len(out)):
+        out[i] |= _quality(nic, nacp, sil, i)
+
+
+@numba.njit(cache=True, nogil=True)
 def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first, aprev,
             clat):  # fmt: skip
     """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft.

@@ -54,7 +54,7 @@ import numba
 import numpy as np
 import pyarrow as pa
 
-from ._integrity import FLAGS, _episode_kernel, fix_flags, reasons
+from ._integrity import FLAGS, _episode_kernel, fix_flags, quality_flags, reasons
 from ._tracks import ReadStats, Tracks
 from .engine._episodes import SCHEMA, _fill_codes, evidence
 from .engine._index import load_or_build
@@ -68,8 +68,8 @@ ENGINE_ROWS = 250_000  # fixes per engine call
 _POOL = {
     "icao": np.uint32, "time": np.float64, "lat": np.float64, "lon": np.float64,
     "baro": np.float64, "geo": np.float64, "cs": np.int32, "tstart": np.float64,
-    "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64, "nic": np.float32,
-    "nacp": np.float32, "sil": np.float32, "flags": np.uint16,
+    "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64,
+    "flags": np.uint16,  # the reader's and the quality indicators' (quality_flags): set as fixes arrive
 }  # fmt: skip
 _NEW = {k: v for k, v in _POOL.items() if k not in ("tstart", "gtid", "cont")}  # fixes as fed
 _FRAG = {
@@ -290,13 +290,12 @@ class StreamDetector:
                 if dup.any():
                     self.duplicates += int(dup.sum())
                     keep = ~dup
+        flags = tracks.flags.copy()
+        quality_flags(tracks.nic, tracks.nacp, tracks.sil, flags)
         rows = {
             "icao": icao, "time": time, "lat": tracks.lat, "lon": tracks.lon,
             "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
-            "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "flags": tracks.flags,
-            # quality indicators are small integers: exact in float32
-            "nic": tracks.nic.astype(np.float32), "nacp": tracks.nacp.astype(np.float32),
-            "sil": tracks.sil.astype(np.float32),
+            "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "flags": flags,
         }  # fmt: skip
         if keep is not None:
             rows = _take(rows, keep)
@@ -473,7 +472,7 @@ class StreamDetector:
             "icao": icao[kept], "time": time[kept], "lat": P["lat"][kept], "lon": P["lon"][kept],
             "baro": baro[kept], "geo": geo[kept], "cs": ff[kept], "tstart": tstart[kept],
             "gtid": gtid[kept], "cont": cont_new[kept], "gs": P["gs"][kept], "trk": P["trk"][kept],
-            "nic": P["nic"][kept], "nacp": P["nacp"][kept], "sil": P["sil"][kept], "flags": P["flags"][kept],
+            "flags": P["flags"][kept],
         })  # fmt: skip
 
     def _wake(self, N: dict, eod: bool) -> tuple[list, list]:
@@ -614,11 +613,11 @@ class StreamDetector:
         np.cumsum(lens, out=start[1:])
         rows = np.arange(start[-1]) - np.repeat(start[:-1], lens) + np.repeat(seg0, lens)
         alt_fl, g = baro[rows], geo[rows]
+        unknown = np.full(len(rows), np.nan)  # read only, by every column not carried
         cols = dict(
             time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
-            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=np.full(len(rows), np.nan),
-            callsign=np.full(len(rows), -1, np.int32), nic=P["nic"][rows].astype(np.float64),
-            nacp=P["nacp"][rows].astype(np.float64), sil=P["sil"][rows].astype(np.float64),
+            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=unknown,
+            callsign=np.full(len(rows), -1, np.int32), nic=unknown, nacp=unknown, sil=unknown,  # in flags already
             flags=P["flags"][rows],
         )  # fmt: skip
         tr = Tracks(icao24=P["icao"][rows], **cols)

@@ -9,9 +9,16 @@ exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from importlib import import_module
+
+# a command's cyclic garbage collection waits for a million new objects instead of 700: the
+# libraries' imports and compiled-code loading make about a million that all live as long as
+# the process, and passing over them again and again cost 10 % of a small command's CPU
+GC_THRESHOLD = 1_000_000
+_GC_THRESHOLD = gc.get_threshold()
 
 COMMANDS = {
     "detect": ("._detect", "find every episode of every aircraft inside every zone"),
@@ -42,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     # skyfence does no floating-point linear algebra: one BLAS thread, so that numpy's
     # OpenBLAS does not start a thread per core that spins for a while (0.1 s of CPU)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    gc.set_threshold(GC_THRESHOLD, *_GC_THRESHOLD[1:])
     try:
+        args = build_parser().parse_args(argv)
         return int(args._run(args))
     except SkyfenceError as err:
         print(f"skyfence: error: {err}", file=sys.stderr)
@@ -54,3 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 1
+    finally:
+        gc.set_threshold(*_GC_THRESHOLD)
+
+
+def started() -> None:
+    """A command's libraries and inputs are loaded: what exists now lives as
+    long as the process, frozen out of the collector's way (its full passes
+    over it cost 4 % of a large run)."""
+    gc.freeze()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
@@ -55,6 +54,7 @@ def parse_columns(items: list[str]) -> dict[str, str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import read_tracks, read_zones
+    from . import started
     from .._detect import detect_prepared
     from .._output import check_writable, format_of, table_text, write
     from .._tracks import Tracks
@@ -70,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
     policy = _read_policy(args)
     zones = [z for spec in (args.zones or ["world"]) for z in read_zones(spec)]
     _check_unique(zones)
-    # the libraries and zones loaded so far live as long as the process: out of the
-    # cyclic collector's way, whose full passes over them cost 4 % of a large run
-    gc.freeze()
+    started()
     if args.batch_rows <= 0:
         raise ConfigError("--batch-rows must be positive")
     engine = getattr(args, "engine", "local")

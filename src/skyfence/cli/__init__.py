@@ -18,7 +18,7 @@ from importlib import import_module
 # libraries' imports and compiled-code loading make about a million that all live as long as
 # the process, and passing over them again and again cost 10 % of a small command's CPU
 GC_THRESHOLD = 1_000_000
-_GC_THRESHOLD = gc.get_threshold()
+_GC_DEFAULT = gc.get_threshold()
 
 COMMANDS = {
     "detect": ("._detect", "find every episode of every aircraft inside every zone"),
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     # skyfence does no floating-point linear algebra: one BLAS thread, so that numpy's
     # OpenBLAS does not start a thread per core that spins for a while (0.1 s of CPU)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    gc.set_threshold(GC_THRESHOLD, *_GC_THRESHOLD[1:])
+    gc.set_threshold(GC_THRESHOLD, *_GC_DEFAULT[1:])
     try:
         args = build_parser().parse_args(argv)
         return int(args._run(args))
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 1
     finally:
-        gc.set_threshold(*_GC_THRESHOLD)
+        gc.set_threshold(*_GC_DEFAULT)
 
 
 def started() -> None:

@@ -46,10 +46,11 @@ def capture(n_fixes: int, seed: int):
     real = _episodes.depths
     cap: dict = {}
 
-    def spy(ptr, lon, lat, cum, zone, zone_edges, n_threads=1):
+    def spy(ptr, lon, lat, cum, zone, zone_edges, n_threads=1, cache=None):
+        # captured without the window cache: each timed call builds its windows
         edges = {int(z): zone_edges(int(z)) for z in np.unique(zone)}
         cap.update(args=(ptr, lon, lat, cum, zone, edges.__getitem__))
-        return real(ptr, lon, lat, cum, zone, zone_edges, n_threads)
+        return real(ptr, lon, lat, cum, zone, zone_edges, n_threads, cache)
 
     _episodes.depths = spy
     try:

@@ -164,6 +164,18 @@ def _track_ids(brk, true_start, p_gtid, p_tstart, time, next_gtid, gt_first, gti
     return k - next_gtid
 
 
+@numba.njit(cache=True, nogil=True)
+def _piece_starts(brk, time, shift, ac_no, window, out):
+    """``out``: the fixes that start a piece: a track's first fix (``brk``), or
+    one in another window than the fix before (``StreamDetector._win``, its
+    aircraft's ``shift`` taken by aircraft number ``ac_no``)."""
+    prev = 0.0
+    for i in range(len(time)):
+        w = math.floor((time[i] + shift[ac_no[i]]) / window)
+        out[i] = brk[i] or (i > 0 and w != prev)
+        prev = w
+
+
 @numba.njit(cache=True)
 def _waiting_altitudes(baro, geo, gt_first, last_gt, final):
     """Clear ``final`` where an altitude is unknown after a known one of the same
@@ -278,7 +290,7 @@ class StreamDetector:
         icao, time = tracks.icao24, tracks.time
         keep = None
         if len(self.proc_icao):
-            pos = np.minimum(np.searchsorted(self.proc_icao, icao), len(self.proc_icao) - 1)
+            pos = _lookup(self.proc_icao, icao)
             found = self.proc_icao[pos] == icao
             if found.any():
                 pt, po = self.proc_time[pos], self.proc_open[pos]
@@ -423,10 +435,8 @@ class StreamDetector:
         self._resolve_waiting((gtid[brk], idx[brk], bf, last_gt), eod, icao[new_ac])
 
         # pieces
-        win = np.floor((time + self._shift(icao[new_ac])[ac_no]) / self.window)  # _win, hashed per aircraft
-        ps_mask = brk.copy()
-        ps_mask[1:] |= win[1:] != win[:-1]
-        del win
+        ps_mask = np.empty(n, bool)
+        _piece_starts(brk, time, self._shift(icao[new_ac]), ac_no, self.window, ps_mask)
         ps = np.flatnonzero(ps_mask)
         pe = np.append(ps[1:], n) - 1
         nxt = np.minimum(pe + 1, n - 1)
@@ -973,6 +983,18 @@ def _return_freed_memory() -> None:
         libc.mallopt(-1, 128 << 20)  # M_TRIM_THRESHOLD
     except (OSError, AttributeError):
         pass
+
+
+def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``min(searchsorted(table, keys), len(table) - 1)``, searched once per
+    run of equal keys (an aircraft's rows in a batch of data ordered by aircraft)."""
+    first = np.ones(len(keys), bool)
+    first[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(first)
+    if 4 * len(starts) > len(keys):  # short runs (time order): searched row by row
+        return np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    pos = np.minimum(np.searchsorted(table, keys[starts]), len(table) - 1)
+    return np.repeat(pos, np.diff(np.append(starts, len(keys))))
 
 
 def _hash32(icao: np.ndarray) -> np.ndarray:

@@ -481,29 +481,32 @@ def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> n
     same result.
     """
     out = np.zeros(len(keep), bool)
+    if np.count_nonzero(keep) < 2:
+        return out
+    if groups is None:
+        groups = _small_groups(icao)
+    if _repeats_in_order(groups, time, keep, int(groups.max()) + 1, out):  # times ascend: one pass, no copies
+        return out
+    out[:] = False
     rows = np.flatnonzero(keep)
-    if len(rows) < 2:
-        return out
-    g = groups[rows] if groups is not None else _small_groups(icao[rows])
-    t = time[rows]
+    g, t = groups[rows], time[rows]
     rep = np.zeros(len(rows), bool)
-    if _repeats_in_order(g, t, int(g.max()) + 1, rep):  # each aircraft's times ascending: one pass
-        out[rows[rep]] = True
-        return out
     order = np.lexsort((t, g))  # stable: the first in file order comes first
     gs, ts = g[order], t[order]
-    rep[:] = False
     rep[1:] = (gs[1:] == gs[:-1]) & (ts[1:] == ts[:-1])
     out[rows[order[rep]]] = True
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _repeats_in_order(g, t, n_groups, rep):
-    """Mark in ``rep`` the rows whose time equals the previous time of their
-    group; False (``rep`` then partly written) as soon as a group's time goes back."""
+def _repeats_in_order(g, t, keep, n_groups, rep):
+    """Mark in ``rep`` the rows (among ``keep``) whose time equals the previous
+    time of their group; False (``rep`` then partly written) as soon as a
+    group's time goes back."""
     last = np.full(n_groups, -np.inf)
     for i in range(len(g)):
+        if not keep[i]:
+            continue
         k = g[i]
         if t[i] == last[k]:
             rep[i] = True

@@ -54,7 +54,7 @@ import numba
 import numpy as np
 import pyarrow as pa
 
-from ._integrity import FLAGS, _episode_kernel, fix_flags, quality_flags, reasons
+from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, quality_flags, reasons
 from ._tracks import ReadStats, Tracks
 from .engine._episodes import SCHEMA, _fill_codes, evidence
 from .engine._index import load_or_build
@@ -493,15 +493,13 @@ class StreamDetector:
         new_icao = N["icao"]
         if not len(new_icao):
             return [], self.pools
-        first = np.ones(len(new_icao), bool)
-        first[1:] = new_icao[1:] != new_icao[:-1]
-        return self._split_pools(new_icao[first])  # N is sorted by aircraft: its addresses, ascending
+        return self._split_pools(new_icao[aircraft_starts(new_icao)[:-1]])  # N is sorted: ascending
 
     def _split_pools(self, u: np.ndarray) -> tuple[list, list]:
         """The carried fixes of the aircraft ``u`` (ascending), and the chunks left."""
         active, dormant = [], []
         for c, ac, runs, t0, t1 in self.pools:
-            hit = u[np.minimum(np.searchsorted(u, ac), len(u) - 1)] == ac
+            hit = u[_lookup(u, ac)] == ac
             if hit.all():
                 active.append(c)
             elif hit.any():
@@ -532,18 +530,16 @@ class StreamDetector:
         n = len(icao)
         if n == 0:
             return N
-        first = np.ones(n, bool)
-        first[1:] = icao[1:] != icao[:-1]
-        starts = np.flatnonzero(first)
-        ends = np.append(starts[1:], n) - 1
+        bounds = aircraft_starts(icao)
+        starts, ends = bounds[:-1], bounds[1:] - 1
         u = icao[starts]
         gap = np.zeros(n, bool)
-        gap[1:] = ~first[1:] & ((time[1:] - time[:-1]) > self.max_gap)
+        gap[1:] = (icao[1:] == icao[:-1]) & ((time[1:] - time[:-1]) > self.max_gap)
         wake = np.logical_or.reduceat(gap, starts)
         w0 = self._win(u, time[starts])
         if self.pools:  # carried: each aircraft's first and last carried time
             pa_, pmin, pmax = self._held_spans()
-            pos = np.minimum(np.searchsorted(pa_, u), len(pa_) - 1)
+            pos = _lookup(pa_, u)
             held = pa_[pos] == u
             last = pmax[pos]
             wake |= held & ((time[starts] <= last) | (time[starts] - last > self.max_gap))
@@ -561,7 +557,7 @@ class StreamDetector:
         ac = np.concatenate([p[1] for p in self.pools])
         o = np.argsort(ac, kind="stable")
         ac = ac[o]
-        head = np.flatnonzero(np.diff(ac, prepend=ac[:1] ^ np.uint32(1)))
+        head = aircraft_starts(ac)[:-1]
         t0 = np.concatenate([p[3] for p in self.pools])[o]
         t1 = np.concatenate([p[4] for p in self.pools])[o]
         return ac[head], np.minimum.reduceat(t0, head), np.maximum.reduceat(t1, head)
@@ -570,8 +566,8 @@ class StreamDetector:
         """Add carried fixes (sorted by aircraft); past 16 chunks they are merged
         into one (an aircraft's fixes stay in time order: chunks are in arrival order)."""
         icao, time = chunk["icao"], chunk["time"]
-        starts = np.flatnonzero(np.diff(icao, prepend=icao[:1] ^ np.uint32(1)))
-        ends = np.append(starts[1:], len(icao)) - 1
+        bounds = aircraft_starts(icao)
+        starts, ends = bounds[:-1], bounds[1:] - 1
         self.pools.append((chunk, icao[starts], ends - starts + 1, time[starts], time[ends]))
         if len(self.pools) > 16:
             self.pools = [(_cat_consume([p[0] for p in self.pools], _POOL),
@@ -600,7 +596,7 @@ class StreamDetector:
             gt_ids, gt_rows, bf, last_gt = tracks_info
             order = np.argsort(gt_ids)
             gs, rs = gt_ids[order], gt_rows[order]
-            pos = np.minimum(np.searchsorted(gs, w["gtid"]), len(gs) - 1)
+            pos = _lookup(gs, w["gtid"])
             found = gs[pos] == w["gtid"]
             row = rs[pos]
             code = np.where(found, bf[row], -1).astype(np.int32)
@@ -986,15 +982,14 @@ def _return_freed_memory() -> None:
 
 
 def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """``min(searchsorted(table, keys), len(table) - 1)``, searched once per
-    run of equal keys (an aircraft's rows in a batch of data ordered by aircraft)."""
-    first = np.ones(len(keys), bool)
-    first[1:] = keys[1:] != keys[:-1]
-    starts = np.flatnonzero(first)
-    if 4 * len(starts) > len(keys):  # short runs (time order): searched row by row
+    """Where each key is or would be in the sorted ``table`` (clipped to its
+    last entry: ``table[pos] == key`` says whether it is there), searched once
+    per run of equal keys (an aircraft's rows in a batch of data ordered by aircraft)."""
+    bounds = aircraft_starts(keys)
+    if 4 * (len(bounds) - 1) > len(keys):  # short runs (time order): searched row by row
         return np.minimum(np.searchsorted(table, keys), len(table) - 1)
-    pos = np.minimum(np.searchsorted(table, keys[starts]), len(table) - 1)
-    return np.repeat(pos, np.diff(np.append(starts, len(keys))))
+    pos = np.minimum(np.searchsorted(table, keys[bounds[:-1]]), len(table) - 1)
+    return np.repeat(pos, np.diff(bounds))
 
 
 def _hash32(icao: np.ndarray) -> np.ndarray:

@@ -82,8 +82,10 @@ def test_path_lengths_match_geodesics():
 
 
 def _zone_edges(poly):
+    from skyfence.engine._depth import edge_arrays
+
     ring = np.asarray(poly.exterior.coords)
-    return ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]
+    return edge_arrays(ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1])
 
 
 def _reference_depth(poly, lon, lat):

@@ -198,10 +198,7 @@ class Window:
     """A zone's edges near a centre, projected and gridded."""
 
     def __init__(self, edges, cx, cy, w):
-        """``edges``: ``(ex0, ey0, ex1, ey1)``, or all of :func:`edge_arrays`
-        (else computed here)."""
-        if len(edges) == 4:
-            edges = edge_arrays(*edges)
+        """``edges``: a zone's :func:`edge_arrays`."""
         self.cx, self.cy, self.w = cx, cy, w
         self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
         self.pts = _window_edges(*edges, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
@@ -294,8 +291,8 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
     ``cum`` is the geodesic length along each path from its start (m);
-    ``zone_edges(z)`` gives the zone's edges ``(ex0, ey0, ex1, ey1)``, or
-    better all of :func:`edge_arrays` (saves computing them per window).
+    ``zone_edges(z)`` gives the zone's :func:`edge_arrays` (its edges
+    ``ex0, ey0, ex1, ey1`` and what windows are made from).
     Paths sharing a window are measured in one compiled call; groups of
     paths run on ``n_threads`` threads (the compiled parts release the GIL).
     ``cache`` keeps windows for later calls with the same zones.

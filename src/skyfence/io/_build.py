@@ -57,6 +57,8 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context) -> Tracks:
     """``arrays`` maps FILE column names to Arrow arrays (or chunked arrays) of ``n`` rows."""
     cols = spec.columns
     icao, no_icao, groups = _icao24(arrays[cols["icao24"]], cols["icao24"], n, ctx)
+    if groups is None:  # integer addresses: numbered once, for the repeat and time-order checks
+        groups = _small_groups(icao)
     time = _seconds(arrays[cols["time"]], cols["time"], spec.time_unit, ctx)
     fix = None
     if spec.fix_time:
@@ -97,7 +99,7 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context) -> Tracks:
     if not keep.all():
         rows = np.flatnonzero(keep)
         columns = {k: np.take(v, rows) for k, v in columns.items()}
-        groups = groups[rows] if groups is not None else None
+        groups = groups[rows]
     else:
         columns = {k: v if v.flags.writeable else v.copy() for k, v in columns.items()}
     columns["flags"] = input_order_flags(columns["icao24"], columns["time"], groups)

@@ -116,20 +116,38 @@ def _cat_consume(parts: list[dict], spec: dict) -> dict:
     return {k: np.concatenate([p.pop(k) for p in parts]) for k in spec}
 
 
-def _split_consume(d: dict, mask: np.ndarray) -> tuple[dict, dict]:
-    """``(_take(d, mask), _take(d, ~mask))``, emptying ``d`` column by column."""
-    a, b = {}, {}
-    for k in list(d):
-        v = d.pop(k)
-        a[k], b[k] = v[mask], v[~mask]
-        del v
-    return a, b
-
-
 def _take_inplace(d: dict, idx) -> None:
     """``_take``, column by column, so that only one column is held twice."""
     for k in list(d):
         d[k] = d[k][idx]
+
+
+def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None) -> dict:
+    """One table of fixes sorted by aircraft (stable: carried fixes first): the
+    rows of carried chunks (``(chunk, mask or None)`` from
+    :meth:`StreamDetector._split_pools`) and the rows ``rows`` of the new
+    fixes ``N``, in that order.  The order is found on the addresses alone and
+    each column is gathered once, emptying the sources column by column."""
+    srcs = [c for c, _ in parts] + ([N] if N is not None else [])
+    if not srcs:
+        return _empty(_POOL)
+    sizes = [len(c["icao"]) for c in srcs]
+    off = np.cumsum([0] + sizes[:-1])
+    picks = [o + (np.flatnonzero(m) if m is not None else np.arange(k)) for (_, m), o, k in zip(parts, off, sizes)]
+    if N is not None:
+        picks.append(off[-1] + (np.arange(sizes[-1]) if rows is None else rows))
+    take = np.concatenate(picks) if len(picks) > 1 else picks[0]
+    icao = np.concatenate([c["icao"] for c in srcs]) if len(srcs) > 1 else srcs[0]["icao"]
+    order = np.argsort(icao[take], kind="stable")
+    if not (order[1:] > order[:-1]).all():
+        take = take[order]
+    whole = len(take) == len(icao) and (take[1:] > take[:-1]).all()  # every row, in place
+    out = {}
+    for k in _POOL:
+        col = np.concatenate([c.pop(k) for c in srcs]) if len(srcs) > 1 else srcs[0].pop(k)
+        out[k] = col if whole else col[take]
+        del col
+    return out
 
 
 def _interp(values, seg, t):
@@ -274,12 +292,14 @@ class StreamDetector:
     # ------------------------------------------------------------ input
 
     def feed(self, tracks: Tracks) -> None:
-        """Add a batch of fixes (any order inside the batch).
+        """Add a batch of fixes (any order inside the batch); they are run
+        once ``flush_rows`` fixes have gathered.
 
         Raises
         ------
         NotInOrder
-            A fix is earlier than fixes of the same aircraft already run, or
+            When the fixes are run (this call, a later one or :meth:`finish`):
+            a fix is earlier than fixes of the same aircraft already run, or
             would join a track already closed.
         """
         self.stats.merge(tracks.stats)
@@ -287,30 +307,13 @@ class StreamDetector:
         if n == 0:
             return
         remap = np.array([self.names.setdefault(c, len(self.names)) for c in tracks.callsigns] + [-1], np.int32)
-        icao, time = tracks.icao24, tracks.time
-        keep = None
-        if len(self.proc_icao):
-            pos = _lookup(self.proc_icao, icao)
-            found = self.proc_icao[pos] == icao
-            if found.any():
-                pt, po = self.proc_time[pos], self.proc_open[pos]
-                bad = found & ((time < pt) | (~po & (time > pt) & (time - pt <= self.max_gap)))
-                if bad.any():
-                    i = int(np.flatnonzero(bad)[0])
-                    raise NotInOrder(int(icao[i]), float(time[i]), float(pt[i]))
-                dup = found & (time == pt)
-                if dup.any():
-                    self.duplicates += int(dup.sum())
-                    keep = ~dup
         flags = tracks.flags.copy()
         quality_flags(tracks.nic, tracks.nacp, tracks.sil, flags)
         rows = {
-            "icao": icao, "time": time, "lat": tracks.lat, "lon": tracks.lon,
+            "icao": tracks.icao24, "time": tracks.time, "lat": tracks.lat, "lon": tracks.lon,
             "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
             "gs": tracks.groundspeed_kt, "trk": tracks.track_deg, "flags": flags,
         }  # fmt: skip
-        if keep is not None:
-            rows = _take(rows, keep)
         self.new.append(rows)
         self.n_new += len(rows["icao"])
         if self.n_new >= self.flush_rows:
@@ -341,23 +344,60 @@ class StreamDetector:
         """Run every piece that is final; with ``eod`` (end of data) all of them."""
         N = _cat(self.new, _NEW)
         self.new, self.n_new = [], 0
-        if len(N["icao"]) > 1 and not _is_sorted(N["icao"], N["time"]):
-            _take_inplace(N, aircraft_order(N["icao"], N["time"]))  # stable: input order wins ties
-        n = len(N["icao"])  # new fixes have no track yet (set once sorted: nothing to reorder)
+        icao, time = N["icao"], N["time"]
+        n = len(icao)
+        # the new fixes are ordered by aircraft through their keys alone: every column
+        # is gathered once, below, into the fixes to run or the fixes carried
+        rows = np.arange(n)
+        if n > 1 and not _is_sorted(icao, time):
+            rows = aircraft_order(icao, time)  # stable: input order wins ties
+            icao, time = icao[rows], time[rows]
+        keep = self._check_processed(icao, time)
+        if keep is not None:
+            rows, icao, time = rows[keep], icao[keep], time[keep]
         N["tstart"], N["gtid"], N["cont"] = np.full(n, np.nan), np.full(n, -1, np.int64), np.zeros(n, bool)
         # only the aircraft with new fixes (all at the end of data) are looked at: for the
         # others nothing can have changed, so their carried fixes stay where they are; nor
         # for those whose fixes so far all lie in one window of one track (no piece of
         # theirs can be ready): their new fixes join the carried ones as they are
-        low = float(N["time"].min()) if len(N["time"]) else math.nan  # earliest new fix
+        low = float(time.min()) if len(time) else math.nan  # earliest new fix
         if not eod:
-            N = self._defer(N)
-        active, self.pools = self._wake(N, eod)
-        P = _cat_consume(active + [N], _POOL)
-        del N, active
+            wake = self._defer(icao, time)
+            if wake is not None:
+                self._carry(_take(N, rows[~wake]))
+                rows, icao = rows[wake], icao[wake]
+        active, self.pools = self._wake(icao, eod)
+        P = _assemble(active, N, rows)
+        del N, active, rows, icao, time
         self._process(P, eod)
         if self.close_idle and not eod and low == low:
             self._close_idle(low)
+
+    def _check_processed(self, icao: np.ndarray, time: np.ndarray) -> np.ndarray | None:
+        """New fixes (sorted by aircraft) against the last fix run of their
+        aircraft: raise :class:`NotInOrder` for one before it, or one joining a
+        track already closed; the mask of the fixes to keep (None: all), without
+        repeats of the last fix run."""
+        if not len(self.proc_icao) or not len(icao):
+            return None
+        bounds = aircraft_starts(icao)
+        u = icao[bounds[:-1]]
+        pos = _lookup(self.proc_icao, u)
+        hit = self.proc_icao[pos] == u
+        if not hit.any():
+            return None
+        lens = np.diff(bounds)
+        found = np.repeat(hit, lens)
+        pt, po = np.repeat(self.proc_time[pos], lens), np.repeat(self.proc_open[pos], lens)
+        bad = found & ((time < pt) | (~po & (time > pt) & (time - pt <= self.max_gap)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise NotInOrder(int(icao[i]), float(time[i]), float(pt[i]))
+        dup = found & (time == pt)
+        if not dup.any():
+            return None
+        self.duplicates += int(dup.sum())
+        return ~dup
 
     def _close_idle(self, low: float) -> None:
         """End the tracks of aircraft heard last more than ``max_gap + window``
@@ -377,24 +417,19 @@ class StreamDetector:
             return
         u, t_last = ac[idle], last[idle]
         active, self.pools = self._split_pools(u)
-        self._process(_cat_consume(active, _POOL), eod=True)
+        self._process(_assemble(active), eod=True)
         self._set_proc(u, t_last, np.zeros(len(u), bool))
         self.closed += len(u)
 
     def _process(self, P: dict, eod: bool) -> None:
         """Run the final pieces of the fixes ``P`` (all the carried and new fixes
-        of their aircraft) and carry the rest; ``eod``: no more fixes of these
-        aircraft will come."""
+        of their aircraft, sorted by aircraft: :func:`_assemble`) and carry the
+        rest; ``eod``: no more fixes of these aircraft will come."""
         n = len(P["icao"])
         if n == 0:
             self._resolve_waiting(None, eod, P["icao"])
             return
-        # sorted runs (carried, new): a stable sort by aircraft merges them in
-        # linear time; carried fixes come first among equal times
-        order = np.argsort(P["icao"], kind="stable")
-        if not (order[1:] > order[:-1]).all():
-            _take_inplace(P, order)
-        del order
+        # P is sorted by aircraft (_assemble), carried fixes first among equal times
         if not _is_sorted(P["icao"], P["time"]):  # late fixes inside the carried window
             _take_inplace(P, np.lexsort((P["time"], P["icao"])))
         icao, time = P["icao"], P["time"]
@@ -485,27 +520,28 @@ class StreamDetector:
             "flags": P["flags"][kept],
         })  # fmt: skip
 
-    def _wake(self, N: dict, eod: bool) -> tuple[list, list]:
-        """Split the carried chunks into the fixes of the aircraft in ``N`` (sorted
-        by aircraft), which are processed again, and the others (left as they are)."""
+    def _wake(self, icao: np.ndarray, eod: bool) -> tuple[list, list]:
+        """Split the carried chunks into the fixes of the aircraft ``icao`` (the new
+        fixes', sorted), which are processed again, and the others (left as they are)."""
         if eod:
-            return [p[0] for p in self.pools], []
-        new_icao = N["icao"]
-        if not len(new_icao):
+            return [(p[0], None) for p in self.pools], []
+        if not len(icao):
             return [], self.pools
-        return self._split_pools(new_icao[aircraft_starts(new_icao)[:-1]])  # N is sorted: ascending
+        return self._split_pools(icao[aircraft_starts(icao)[:-1]])
 
     def _split_pools(self, u: np.ndarray) -> tuple[list, list]:
-        """The carried fixes of the aircraft ``u`` (ascending), and the chunks left."""
+        """The carried fixes of the aircraft ``u`` (ascending): the chunks that hold
+        some, each with the mask of those rows (None: all of them), for
+        :func:`_assemble`; and the chunks left (the other rows copied out)."""
         active, dormant = [], []
         for c, ac, runs, t0, t1 in self.pools:
             hit = u[_lookup(u, ac)] == ac
             if hit.all():
-                active.append(c)
+                active.append((c, None))
             elif hit.any():
-                a, d = _split_consume(c, np.repeat(hit, runs))
-                active.append(a)
-                dormant.append((d, ac[~hit], runs[~hit], t0[~hit], t1[~hit]))
+                rows = np.repeat(hit, runs)
+                active.append((c, rows))
+                dormant.append((_take(c, ~rows), ac[~hit], runs[~hit], t0[~hit], t1[~hit]))
             else:
                 dormant.append((c, ac, runs, t0, t1))
         return active, dormant
@@ -520,16 +556,16 @@ class StreamDetector:
         """How far the windows of these aircraft are shifted (s)."""
         return _hash32(icao) * (self.window / 2.0**32)
 
-    def _defer(self, N: dict) -> dict:
-        """Carry, unprocessed, the new fixes of the aircraft none of whose pieces
-        can be ready: all their fixes (carried and new) lie in the window of their
-        first carried fix, in time order, with no gap over ``max_gap``.  Returns
-        the fixes of the other aircraft (processed now).  Processing later gives
-        the same result: it is the same as these fixes arriving in a later batch."""
-        icao, time = N["icao"], N["time"]
+    def _defer(self, icao: np.ndarray, time: np.ndarray) -> np.ndarray | None:
+        """Which new fixes (sorted by aircraft) to process now: those of the
+        aircraft some of whose pieces may be ready (None: all).  The others are
+        carried, unprocessed: all their fixes (carried and new) lie in the window
+        of their first carried fix, in time order, with no gap over ``max_gap``.
+        Processing later gives the same result: it is the same as these fixes
+        arriving in a later batch."""
         n = len(icao)
         if n == 0:
-            return N
+            return None
         bounds = aircraft_starts(icao)
         starts, ends = bounds[:-1], bounds[1:] - 1
         u = icao[starts]
@@ -545,11 +581,7 @@ class StreamDetector:
             wake |= held & ((time[starts] <= last) | (time[starts] - last > self.max_gap))
             w0 = np.where(held, self._win(u, pmin[pos]), w0)
         wake |= self._win(u, time[ends]) != w0
-        if wake.all():
-            return N
-        now, later = _split_consume(N, np.repeat(wake, ends - starts + 1))
-        self._carry(later)
-        return now
+        return None if wake.all() else np.repeat(wake, ends - starts + 1)
 
     def _held_spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The aircraft with carried fixes (ascending), and the time of the first

@@ -141,11 +141,27 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
     order = np.argsort(icao[take], kind="stable")
     if not (order[1:] > order[:-1]).all():
         take = take[order]
-    whole = len(take) == len(icao) and (take[1:] > take[:-1]).all()  # every row, in place
     out = {}
+    if len(take) == len(icao) and (take[1:] > take[:-1]).all():  # every row, in place
+        for k in _POOL:
+            out[k] = np.concatenate([c.pop(k) for c in srcs]) if len(srcs) > 1 else srcs[0].pop(k)
+        return out
+    # runs of consecutive rows of one source (a few when data comes in aircraft
+    # order) are copied as slices; otherwise the rows are gathered one by one
+    src = np.searchsorted(off, take, side="right") - 1
+    brk = np.flatnonzero((np.diff(take) != 1) | (np.diff(src) != 0)) + 1
+    if len(brk) < len(take) // 1024:
+        a = np.concatenate([[0], brk])
+        first = take[a] - off[src[a]]
+        runs = list(zip(src[a].tolist(), first.tolist(), (first + np.diff(np.append(a, len(take)))).tolist()))
+        for k in _POOL:
+            cols = [c.pop(k) for c in srcs]
+            out[k] = np.concatenate([cols[j][x:y] for j, x, y in runs])
+            del cols
+        return out
     for k in _POOL:
         col = np.concatenate([c.pop(k) for c in srcs]) if len(srcs) > 1 else srcs[0].pop(k)
-        out[k] = col if whole else col[take]
+        out[k] = col[take]
         del col
     return out
 

@@ -354,3 +354,34 @@ def test_aircraft_order_is_lexsort():
         t = np.sort(rng.integers(0, n // 3 + 1, n).astype(np.float64))  # ascending, with ties
         for ic, tt in ((icao, t), (icao, rng.permutation(t)), (icao | np.uint32(1 << 24), t)):
             np.testing.assert_array_equal(aircraft_order(ic, tt), np.lexsort((tt, ic)))
+
+
+def test_carried_chunks_take_runs_without_copying_until_half_is_gone():
+    """Runs taken out of a carried chunk leave its columns in place (no copy
+    per batch) until less than half is held; merging keeps arrival order."""
+    from skyfence._stream import _POOL, _assemble, _Chunk
+
+    def chunk(icao, time):
+        n = len(icao)
+        cols = {k: np.zeros(n, t) for k, t in _POOL.items()}
+        cols["icao"], cols["time"] = np.array(icao, np.uint32), np.array(time, float)
+        cols["lat"] = np.arange(n, dtype=float)  # row number, to follow the rows
+        return cols
+
+    c = _Chunk.of(chunk([1, 1, 2, 2, 2, 3], [0, 5, 1, 2, 3, 9]))
+    assert c.ac.tolist() == [1, 2, 3] and c.rows() is None
+    assert c.t0.tolist() == [0, 1, 9] and c.t1.tolist() == [5, 3, 9]
+    left = c.drop(np.array([False, False, True]))  # aircraft 3 taken: 5 of 6 rows still held
+    assert left.cols is c.cols and left.rows().tolist() == [0, 1, 2, 3, 4]
+    assert c.rows(np.array([False, False, True])).tolist() == [5]
+    # the taken rows are gathered while the chunk goes on holding the others
+    got = _assemble([(c.cols, c.rows(np.array([False, False, True])), True)])
+    assert got["lat"].tolist() == [5.0] and "lat" in c.cols
+    left2 = left.drop(np.array([False, True]))  # aircraft 2 taken too: 2 of 6 held -> compacted
+    assert left2.cols is not c.cols and left2.rows() is None
+    assert left2.cols["lat"].tolist() == [0.0, 1.0] and left2.ac.tolist() == [1]
+    assert "lat" in c.cols  # compacting copies: the taken rows may still be gathered
+    m = _Chunk.merged([left, _Chunk.of(chunk([1, 4], [7, 8]))])
+    assert m.cols["icao"].tolist() == [1, 1, 2, 2, 2, 1, 4]
+    assert m.ac.tolist() == [1, 2, 1, 4] and m.lo.tolist() == [0, 2, 5, 6] and m.hi.tolist() == [2, 5, 6, 7]
+    assert not c.cols  # merged emptied the columns it took

@@ -49,6 +49,7 @@ may differ from them in the last digits.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -107,13 +108,60 @@ def _take(d: dict, idx) -> dict:
     return {k: v[idx] for k, v in d.items()}
 
 
-def _cat_consume(parts: list[dict], spec: dict) -> dict:
-    """``_cat`` that empties ``parts`` column by column as it goes: the fixes are
-    held twice one column at a time, not whole."""
-    parts = [p for p in parts if len(p["icao"])]
-    if len(parts) <= 1:
-        return parts[0] if parts else _empty(spec)
-    return {k: np.concatenate([p.pop(k) for p in parts]) for k in spec}
+class _Chunk(NamedTuple):
+    """Carried fixes: columns ``cols`` (each run of one aircraft's fixes in time
+    order), and per run still held: its aircraft ``ac``, rows ``lo`` .. ``hi``
+    (exclusive), first and last time.  Runs taken out (processed) leave their
+    rows in ``cols`` until the chunk is compacted: nothing is copied per batch."""
+
+    cols: dict
+    ac: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+
+    @classmethod
+    def of(cls, cols: dict) -> _Chunk:
+        """A chunk of fixes sorted by aircraft."""
+        icao, time = cols["icao"], cols["time"]
+        bounds = aircraft_starts(icao)
+        lo, hi = bounds[:-1], bounds[1:]
+        return cls(cols, icao[lo], lo, hi, time[lo], time[hi - 1])
+
+    def rows(self, sel=None) -> np.ndarray | None:
+        """The rows of the runs held (or of those selected by ``sel``), in order;
+        None when that is every row of ``cols`` in place."""
+        lo, hi = (self.lo, self.hi) if sel is None else (self.lo[sel], self.hi[sel])
+        lens = hi - lo
+        n = len(self.cols["icao"])
+        if len(lo) and lo[0] == 0 and hi[-1] == n and (lo[1:] == hi[:-1]).all():
+            return None
+        return np.arange(lens.sum()) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
+
+    def drop(self, sel) -> _Chunk:
+        """The chunk without the runs ``sel``; compacted (the rows held copied
+        out) once less than half of its rows are held."""
+        keep = ~sel
+        left = _Chunk(self.cols, self.ac[keep], self.lo[keep], self.hi[keep], self.t0[keep], self.t1[keep])
+        if 2 * (left.hi - left.lo).sum() >= len(self.cols["icao"]):
+            return left
+        return _Chunk.merged([left], consume=False)  # the columns are still read by the runs taken
+
+    @staticmethod
+    def merged(chunks: list, consume: bool = True) -> _Chunk:
+        """One chunk of the runs held in ``chunks`` (in this order); ``consume``:
+        emptying their columns as it goes."""
+        picks = [c.rows() for c in chunks]
+        cols = {}
+        for k in _POOL:
+            parts = [_col(c.cols, k, consume) for c in chunks]
+            cols[k] = np.concatenate([v if r is None else v[r] for v, r in zip(parts, picks)])
+            del parts
+        lens = np.concatenate([c.hi - c.lo for c in chunks])
+        hi = np.cumsum(lens)
+        cat = lambda name: np.concatenate([getattr(c, name) for c in chunks])  # noqa: E731
+        return _Chunk(cols, cat("ac"), hi - lens, hi, cat("t0"), cat("t1"))
 
 
 def _take_inplace(d: dict, idx) -> None:
@@ -124,16 +172,18 @@ def _take_inplace(d: dict, idx) -> None:
 
 def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None) -> dict:
     """One table of fixes sorted by aircraft (stable: carried fixes first): the
-    rows of carried chunks (``(chunk, mask or None)`` from
+    rows of carried chunks (``(columns, rows or None for all, shared)`` from
     :meth:`StreamDetector._split_pools`) and the rows ``rows`` of the new
     fixes ``N``, in that order.  The order is found on the addresses alone and
-    each column is gathered once, emptying the sources column by column."""
-    srcs = [c for c, _ in parts] + ([N] if N is not None else [])
+    each column is gathered once, emptying the sources column by column
+    (except the chunks still ``shared`` with the fixes carried on)."""
+    srcs = [c for c, _, _ in parts] + ([N] if N is not None else [])
     if not srcs:
         return _empty(_POOL)
+    owned = [not shared for _, _, shared in parts] + [True]
     sizes = [len(c["icao"]) for c in srcs]
     off = np.cumsum([0] + sizes[:-1])
-    picks = [o + (np.flatnonzero(m) if m is not None else np.arange(k)) for (_, m), o, k in zip(parts, off, sizes)]
+    picks = [o + (r if r is not None else np.arange(k)) for (_, r, _), o, k in zip(parts, off, sizes)]
     if N is not None:
         picks.append(off[-1] + (np.arange(sizes[-1]) if rows is None else rows))
     take = np.concatenate(picks) if len(picks) > 1 else picks[0]
@@ -144,7 +194,7 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
     out = {}
     if len(take) == len(icao) and (take[1:] > take[:-1]).all():  # every row, in place
         for k in _POOL:
-            out[k] = np.concatenate([c.pop(k) for c in srcs]) if len(srcs) > 1 else srcs[0].pop(k)
+            out[k] = np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)]) if len(srcs) > 1 else srcs[0].pop(k)
         return out
     # runs of consecutive rows of one source (a few when data comes in aircraft
     # order) are copied as slices; otherwise the rows are gathered one by one
@@ -155,15 +205,20 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
         first = take[a] - off[src[a]]
         runs = list(zip(src[a].tolist(), first.tolist(), (first + np.diff(np.append(a, len(take)))).tolist()))
         for k in _POOL:
-            cols = [c.pop(k) for c in srcs]
+            cols = [_col(c, k, o) for c, o in zip(srcs, owned)]
             out[k] = np.concatenate([cols[j][x:y] for j, x, y in runs])
             del cols
         return out
     for k in _POOL:
-        col = np.concatenate([c.pop(k) for c in srcs]) if len(srcs) > 1 else srcs[0].pop(k)
+        col = np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)]) if len(srcs) > 1 else _col(srcs[0], k, owned[0])
         out[k] = col[take]
         del col
     return out
+
+
+def _col(cols: dict, k: str, owned: bool) -> np.ndarray:
+    """Column ``k``, taken out of ``cols`` when they are ``owned`` (no longer needed)."""
+    return cols.pop(k) if owned else cols[k]
 
 
 def _interp(values, seg, t):
@@ -285,10 +340,9 @@ class StreamDetector:
         self.flush_rows = int(flush_rows)
         self.n_threads = n_threads or threads()
         self.names: dict[str, int] = {}
-        # carried fixes: chunks (columns, and per run of one aircraft's fixes: its address,
-        # length, first and last time); an aircraft's fixes are in time order across the
-        # chunks, which are in arrival order
-        self.pools: list[tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        # carried fixes: chunks (_Chunk); an aircraft's fixes are in time order across
+        # the chunks, which are in arrival order
+        self.pools: list[_Chunk] = []
         self.new: list[dict] = []
         self.n_new = 0
         self.proc_icao = np.empty(0, np.uint32)
@@ -540,26 +594,26 @@ class StreamDetector:
         """Split the carried chunks into the fixes of the aircraft ``icao`` (the new
         fixes', sorted), which are processed again, and the others (left as they are)."""
         if eod:
-            return [(p[0], None) for p in self.pools], []
+            return [(c.cols, c.rows(), False) for c in self.pools], []
         if not len(icao):
             return [], self.pools
         return self._split_pools(icao[aircraft_starts(icao)[:-1]])
 
     def _split_pools(self, u: np.ndarray) -> tuple[list, list]:
-        """The carried fixes of the aircraft ``u`` (ascending): the chunks that hold
-        some, each with the mask of those rows (None: all of them), for
-        :func:`_assemble`; and the chunks left (the other rows copied out)."""
+        """The carried fixes of the aircraft ``u`` (ascending), for :func:`_assemble`:
+        per chunk that holds some, its columns, their rows and whether the chunk
+        still holds others; and the chunks left (without the runs taken)."""
         active, dormant = [], []
-        for c, ac, runs, t0, t1 in self.pools:
-            hit = u[_lookup(u, ac)] == ac
+        for c in self.pools:
+            hit = u[_lookup(u, c.ac)] == c.ac
             if hit.all():
-                active.append((c, None))
+                active.append((c.cols, c.rows(), False))
             elif hit.any():
-                rows = np.repeat(hit, runs)
-                active.append((c, rows))
-                dormant.append((_take(c, ~rows), ac[~hit], runs[~hit], t0[~hit], t1[~hit]))
+                left = c.drop(hit)
+                active.append((c.cols, c.rows(hit), left.cols is c.cols))
+                dormant.append(left)
             else:
-                dormant.append((c, ac, runs, t0, t1))
+                dormant.append(c)
         return active, dormant
 
     def _win(self, icao: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -602,24 +656,21 @@ class StreamDetector:
     def _held_spans(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The aircraft with carried fixes (ascending), and the time of the first
         and of the last of them."""
-        ac = np.concatenate([p[1] for p in self.pools])
+        ac = np.concatenate([c.ac for c in self.pools])
         o = np.argsort(ac, kind="stable")
         ac = ac[o]
         head = aircraft_starts(ac)[:-1]
-        t0 = np.concatenate([p[3] for p in self.pools])[o]
-        t1 = np.concatenate([p[4] for p in self.pools])[o]
+        t0 = np.concatenate([c.t0 for c in self.pools])[o]
+        t1 = np.concatenate([c.t1 for c in self.pools])[o]
         return ac[head], np.minimum.reduceat(t0, head), np.maximum.reduceat(t1, head)
 
     def _carry(self, chunk: dict) -> None:
         """Add carried fixes (sorted by aircraft); past 16 chunks they are merged
         into one (an aircraft's fixes stay in time order: chunks are in arrival order)."""
-        icao, time = chunk["icao"], chunk["time"]
-        bounds = aircraft_starts(icao)
-        starts, ends = bounds[:-1], bounds[1:] - 1
-        self.pools.append((chunk, icao[starts], ends - starts + 1, time[starts], time[ends]))
+        if len(chunk["icao"]):
+            self.pools.append(_Chunk.of(chunk))
         if len(self.pools) > 16:
-            self.pools = [(_cat_consume([p[0] for p in self.pools], _POOL),
-                           *(np.concatenate([p[k] for p in self.pools]) for k in range(1, 5)))]  # fmt: skip
+            self.pools = [_Chunk.merged(self.pools)]
 
     def _set_proc(self, icao, t, is_open):
         ic = np.concatenate([self.proc_icao, icao])

@@ -216,17 +216,6 @@ class Window:
         grids = (self.fine,) if self.coarse is self.fine else (self.fine, self.coarse)
         return 1024 + self.pts.nbytes + sum(a.nbytes for g in grids for a in g[5:])
 
-    def covered(self, lo, hi, la, lb) -> np.ndarray:
-        """Lower bounds (m) on the distance from paths with these bounds to any
-        edge outside the window."""
-        if self.w >= WINDOWS[-1]:
-            return np.full(len(lo), np.inf)
-        dlat = np.minimum(self.cy + self.w - lb, la - (self.cy - self.w)) * 110_000.0
-        coslat = np.cos(np.radians(np.minimum(89.0, np.maximum(np.abs(la), np.abs(lb)))))
-        dlon = np.minimum(self.cx + self.wlon - hi, lo - (self.cx - self.wlon)) * 111_000.0 * coslat
-        return np.maximum(0.0, np.minimum(dlat, dlon) * 0.99)
-
-
 class WindowCache:
     """Windows kept from call to call (a stream measures the pieces of the same
     aircraft near the same centres batch after batch), the least recently used
@@ -287,6 +276,19 @@ class _Scoped:
         return self.cache.get((self.tag, *key), make)
 
 
+def _covered(w, cx, cy, lo, hi, la, lb) -> np.ndarray:
+    """Lower bounds (m) on the distance from paths with these bounds to any edge
+    outside their windows (half-height ``w``, centres ``cx``, ``cy``; half-width
+    as :class:`Window` makes it)."""
+    if w >= WINDOWS[-1]:
+        return np.full(len(lo), np.inf)
+    wlon = np.minimum(360.0, w / np.maximum(np.cos(np.radians(np.minimum(89.0, np.abs(cy) + w))), 1e-3))
+    dlat = np.minimum(cy + w - lb, la - (cy - w)) * 110_000.0
+    coslat = np.cos(np.radians(np.minimum(89.0, np.maximum(np.abs(la), np.abs(lb)))))
+    dlon = np.minimum(cx + wlon - hi, lo - (cx - wlon)) * 111_000.0 * coslat
+    return np.maximum(0.0, np.minimum(dlat, dlon) * 0.99)
+
+
 def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Scoped | None = None) -> np.ndarray:
     """Depth of each path ``lon[ptr[j]:ptr[j+1]]`` inside zone ``zone[j]``.
 
@@ -317,8 +319,10 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
         zp, xp, yp = zone[pending], cx[pending], cy[pending]
         new = (zp[1:] != zp[:-1]) | (xp[1:] != xp[:-1]) | (yp[1:] != yp[:-1])
         groups = np.split(pending, np.flatnonzero(new) + 1)
+        covered = np.empty(n)
+        covered[pending] = _covered(w, xp, yp, lo[pending], hi[pending], la[pending], lb[pending])
 
-        def measure(eps, w=w):
+        def measure(eps, w=w, covered=covered):
             """Depths of one group of episodes; returns those needing a wider window."""
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
             def make():  # one group per (zone, centre, width)
@@ -329,7 +333,7 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
                 return eps if w != WINDOWS[-1] else eps[:0]
             best = np.empty(len(eps))
             _bnb_batch(ptr, lon, lat, cum, eps, x0, y0, win.pts, win.fine, win.coarse, TOL_M, TOL_REL, best)
-            ok = best <= win.covered(lo[eps], hi[eps], la[eps], lb[eps])
+            ok = best <= covered[eps]
             out[eps[ok]] = best[ok]
             return eps[~ok]
 

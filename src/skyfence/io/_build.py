@@ -53,8 +53,11 @@ class Context:
         return self.src.error(f"{message} ({suffix})", line=line, field=field)
 
 
-def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context) -> Tracks:
-    """``arrays`` maps FILE column names to Arrow arrays (or chunked arrays) of ``n`` rows."""
+def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context, writable: bool = True) -> Tracks:
+    """``arrays`` maps FILE column names to Arrow arrays (or chunked arrays) of ``n`` rows.
+
+    With ``writable=False`` columns may be read-only views of Arrow's buffers
+    (no copy; for readers whose tracks are only read, such as the stream's)."""
     cols = spec.columns
     icao, no_icao, groups = _icao24(arrays[cols["icao24"]], cols["icao24"], n, ctx)
     if groups is None:  # integer addresses: numbered once, for the repeat and time-order checks
@@ -100,7 +103,7 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context) -> Tracks:
         rows = np.flatnonzero(keep)
         columns = {k: np.take(v, rows) for k, v in columns.items()}
         groups = groups[rows]
-    else:
+    elif writable:
         columns = {k: v if v.flags.writeable else v.copy() for k, v in columns.items()}
     columns["flags"] = input_order_flags(columns["icao24"], columns["time"], groups)
     return Tracks.from_columns(**columns, callsigns=callsigns, source=ctx.src.name, stats=stats)

@@ -144,6 +144,7 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
 
     ``display`` maps a file path to the name used in messages and ``Tracks.source``.
     Errors name the file, the row (counted from 1 in that file) and the column.
+    Columns may be read-only views of Arrow's buffers (``build_tracks(writable=False)``).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -174,7 +175,7 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
                 off = offset
                 ctx = Context(src, spec.format, lambda i, off=off: (off + i + 1, f"row {off + i + 1}"))
                 arrays = {c: batch.column(c) for c in batch.schema.names}
-                tracks = build_tracks(arrays, batch.num_rows, spec, ctx)
+                tracks = build_tracks(arrays, batch.num_rows, spec, ctx, writable=False)  # read, not written
                 offset += batch.num_rows
                 yield tracks
         except (pa.ArrowException, OSError) as e:

@@ -343,8 +343,8 @@ def test_bad_dataset_is_one_line_exit_2(case, tmp_path):
 
 
 def test_aircraft_order_is_lexsort():
-    """The radix path (time-ordered rows, 24-bit addresses) and the fallbacks
-    order rows exactly as ``np.lexsort((time, icao))``: ties in input order."""
+    """The radix path (rows in or near time order, 24-bit addresses) and the
+    fallbacks order rows exactly as ``np.lexsort((time, icao))``: ties in input order."""
     from skyfence.engine._prepare import aircraft_order
 
     rng = np.random.default_rng(5)
@@ -352,7 +352,13 @@ def test_aircraft_order_is_lexsort():
         icao = rng.integers(0, 1 << 24, max(1, n // 50), dtype=np.uint32)[rng.integers(0, max(1, n // 50), n)]
         icao[: n // 10] = icao[: n // 10] & 0xFFF  # addresses differing only in their high bits
         t = np.sort(rng.integers(0, n // 3 + 1, n).astype(np.float64))  # ascending, with ties
-        for ic, tt in ((icao, t), (icao, rng.permutation(t)), (icao | np.uint32(1 << 24), t)):
+        # OpenSky rows: by report time, each fix's position time up to 2 s earlier
+        jitter = t - np.round(rng.uniform(0, 2, n), 1)
+        nan = t.copy()
+        nan[n // 2 :: 7] = np.nan
+        cases = ((icao, t), (icao, jitter), (icao, t[::-1].copy()), (icao, rng.permutation(t)), (icao, nan),
+                 (icao | np.uint32(1 << 24), t))  # fmt: skip
+        for ic, tt in cases:
             np.testing.assert_array_equal(aircraft_order(ic, tt), np.lexsort((tt, ic)))
 
 

@@ -194,7 +194,7 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
     out = {}
     if len(take) == len(icao) and (take[1:] > take[:-1]).all():  # every row, in place
         for k in _POOL:
-            out[k] = np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)]) if len(srcs) > 1 else srcs[0].pop(k)
+            out[k] = np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)]) if len(srcs) > 1 else _col(srcs[0], k, owned[0])
         return out
     # runs of consecutive rows of one source (a few when data comes in aircraft
     # order) are copied as slices; otherwise the rows are gathered one by one

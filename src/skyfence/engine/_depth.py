@@ -36,11 +36,14 @@ from ._borrow import borrow
 
 TOL_M = 10.0
 TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
-# window half-heights, degrees of latitude: 3 covers the depth of most paths (about 200 km);
-# deeper ones (far inside large states) widen by about 1.6x a step, not at once to the whole
-# zone.  Depth CPU per 10 M fixes: border-dense traffic 1.02 s, (3, 8, 180) 1.09 s, (4, 16, 180)
-# 1.2 s; global synth traffic 6.1 s, (3, 8, 180) 11.7 s, (3, 8, 16, 180) 7.7 s
-WINDOWS = (3.0, 5.0, 8.0, 12.0, 20.0, 40.0, 180.0)
+# window half-heights, degrees of latitude: 2 covers the depth of most paths (about 100 km),
+# 3 about 200 km; deeper ones (far inside large states) widen by about 1.6x a step, not at
+# once to the whole zone.  Depth CPU per 10 M fixes (without the 2: border-dense traffic
+# 1.02 s, (3, 8, 180) 1.09 s, (4, 16, 180) 1.2 s; global synth traffic 6.1 s, (3, 8, 180)
+# 11.7 s, (3, 8, 16, 180) 7.7 s).  The first step of 2: border-dense 1.06 s either way,
+# global synth traffic (its windows are seldom reused: smaller ones cost less to build)
+# 6.0 -> 5.4 s; (2, 4, 8, ..) 5.6 s, (1.5, 3, 5, ..) 5.5 s
+WINDOWS = (2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 40.0, 180.0)
 WINDOW_CACHE_BYTES = 64 << 20  # windows kept between calls (see WindowCache)
 
 

@@ -391,3 +391,20 @@ def test_carried_chunks_take_runs_without_copying_until_half_is_gone():
     assert m.cols["icao"].tolist() == [1, 1, 2, 2, 2, 1, 4]
     assert m.ac.tolist() == [1, 2, 1, 4] and m.lo.tolist() == [0, 2, 5, 6] and m.hi.tolist() == [2, 5, 6, 7]
     assert not c.cols  # merged emptied the columns it took
+
+
+def test_reorder_moves_only_rows_out_of_place():
+    from skyfence._stream import _reorder
+
+    rng = np.random.default_rng(2)
+    for moved in (3, 500):  # a few rows out of place, or many (a whole gather)
+        order = np.arange(1000)
+        pick = rng.choice(1000, moved, replace=False)
+        order[pick] = rng.permutation(pick)
+        ro = np.arange(1000.0)
+        ro.flags.writeable = False  # a read-only view of Arrow's buffers
+        d = {"a": np.arange(1000) * 2, "b": ro}
+        _reorder(d, order)
+        np.testing.assert_array_equal(d["a"], order * 2)
+        np.testing.assert_array_equal(d["b"], order.astype(float))
+        assert not ro.flags.writeable and ro[5] == 5.0  # the reader's buffer untouched

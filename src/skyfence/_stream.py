@@ -170,6 +170,21 @@ def _take_inplace(d: dict, idx) -> None:
         d[k] = d[k][idx]
 
 
+def _reorder(d: dict, order: np.ndarray) -> None:
+    """``_take_inplace(d, order)`` moving only the rows out of place (OpenSky
+    rows come by report time, each fix's position time a little earlier: a few
+    fixes of a flush are earlier than the last carried fix of their aircraft)."""
+    moved = np.flatnonzero(order != np.arange(len(order)))
+    if len(moved) > len(order) // 8:
+        _take_inplace(d, order)
+        return
+    src = order[moved]
+    for k, v in d.items():
+        if not v.flags.writeable:  # a read-only view of the reader's buffers
+            d[k] = v = v.copy()
+        v[moved] = v[src]
+
+
 def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None) -> dict:
     """One table of fixes sorted by aircraft (stable: carried fixes first): the
     rows of carried chunks (``(columns, rows or None for all, shared)`` from
@@ -500,8 +515,8 @@ class StreamDetector:
             self._resolve_waiting(None, eod, P["icao"])
             return
         # P is sorted by aircraft (_assemble), carried fixes first among equal times
-        if not _is_sorted(P["icao"], P["time"]):  # late fixes inside the carried window
-            _take_inplace(P, np.lexsort((P["time"], P["icao"])))
+        if not _is_sorted(P["icao"], P["time"]):  # fixes earlier than carried ones: moved into place
+            _reorder(P, aircraft_order(P["icao"], P["time"]))
         icao, time = P["icao"], P["time"]
         dup = np.zeros(n, bool)
         dup[1:] = (icao[1:] == icao[:-1]) & (time[1:] == time[:-1])

@@ -368,28 +368,34 @@ def _build_grid(pts, coarsen):
     cell = span / ncell
     nx = int((xmax - xmin) / cell) + 1
     ny = int((ymax - ymin) / cell) + 1
+    # each piece's cell range, computed once (the divisions are most of the cost) and
+    # used to count, then to fill; -1: no piece starts at this point
+    rng = np.empty((m, 4), np.int32)
     counts = np.zeros(nx * ny + 1, np.int32)
-    for pass_ in range(2):
-        if pass_ == 1:
-            ptr = np.zeros(nx * ny + 1, np.int32)
-            for c in range(nx * ny):
-                ptr[c + 1] = ptr[c] + counts[c]
-            ids = np.empty(ptr[-1], np.int32)
-            fill = ptr[:-1].copy()
-        for e in range(m - 1):
-            if math.isnan(pts[0, e]) or math.isnan(pts[0, e + 1]):
-                continue
-            ia = int((min(pts[0, e], pts[0, e + 1]) - xmin) / cell)
-            ib = int((max(pts[0, e], pts[0, e + 1]) - xmin) / cell)
-            ja = int((min(pts[1, e], pts[1, e + 1]) - ymin) / cell)
-            jb = int((max(pts[1, e], pts[1, e + 1]) - ymin) / cell)
-            for j in range(ja, min(jb, ny - 1) + 1):
-                for i in range(ia, min(ib, nx - 1) + 1):
-                    if pass_ == 0:
-                        counts[j * nx + i] += 1
-                    else:
-                        ids[fill[j * nx + i]] = e
-                        fill[j * nx + i] += 1
+    for e in range(m - 1):
+        if math.isnan(pts[0, e]) or math.isnan(pts[0, e + 1]):
+            rng[e, 0] = -1
+            continue
+        ia = int((min(pts[0, e], pts[0, e + 1]) - xmin) / cell)
+        ib = min(int((max(pts[0, e], pts[0, e + 1]) - xmin) / cell), nx - 1)
+        ja = int((min(pts[1, e], pts[1, e + 1]) - ymin) / cell)
+        jb = min(int((max(pts[1, e], pts[1, e + 1]) - ymin) / cell), ny - 1)
+        rng[e, 0], rng[e, 1], rng[e, 2], rng[e, 3] = ia, ib, ja, jb
+        for j in range(ja, jb + 1):
+            for i in range(ia, ib + 1):
+                counts[j * nx + i] += 1
+    ptr = np.zeros(nx * ny + 1, np.int32)
+    for c in range(nx * ny):
+        ptr[c + 1] = ptr[c] + counts[c]
+    ids = np.empty(ptr[-1], np.int32)
+    fill = ptr[:-1].copy()
+    for e in range(m - 1):
+        if rng[e, 0] < 0:
+            continue
+        for j in range(rng[e, 2], rng[e, 3] + 1):
+            for i in range(rng[e, 0], rng[e, 1] + 1):
+                ids[fill[j * nx + i]] = e
+                fill[j * nx + i] += 1
     return xmin, ymin, cell, nx, ny, ptr, ids, _empty_rings(ptr, nx, ny)
 
 

@@ -357,7 +357,7 @@ def test_repeated_position_rule(tmp_path):
 
 def test_repeated_position_many_aircraft_matches_reference():
     # the rule against a plain loop, > 65536 aircraft
-    from skyfence.io._build import _repeated
+    from skyfence.io._build import _repeated, _small_groups
 
     rng = np.random.default_rng(3)
     n = 300_000
@@ -381,9 +381,9 @@ def test_repeated_position_many_aircraft_matches_reference():
         ic, t, k = icao[order], time[order], keep[order]
         expected = reference(ic, t, k)
         assert expected.sum() > 100
-        np.testing.assert_array_equal(_repeated(None, ic, t, k), expected)
+        np.testing.assert_array_equal(_repeated(_small_groups(ic), t, k), expected)
         groups = np.unique(ic, return_inverse=True)[1].astype(np.int32)
-        np.testing.assert_array_equal(_repeated(groups, ic, t, k), expected)
+        np.testing.assert_array_equal(_repeated(groups, t, k), expected)
 
 
 # ------------------------------------------------ mapped and other columns

@@ -129,11 +129,11 @@ def _order_kernel(group, time, n_groups, tol, out):
     return bad
 
 
-def input_order_flags(icao: np.ndarray, time: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+def input_order_flags(time: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """``TIME_ORDER`` for rows (in file order) out of time order within their aircraft.
 
-    ``groups``: small integers per aircraft if the reader has them (else
-    computed from ``icao``).  Rows with NaN times must have been removed.
+    ``groups``: small integers per aircraft (the reader's, one per distinct
+    address).  Rows with NaN times must have been removed.
     Returns uint16 flags per row; all zero when the file is not in time
     order at all (more than ``TIME_ORDER_MAX_SHARE`` of pairs inverted).
     """
@@ -141,8 +141,6 @@ def input_order_flags(icao: np.ndarray, time: np.ndarray, groups: np.ndarray | N
     out = np.zeros(n, np.uint16)
     if n < 2:
         return out
-    if groups is None:
-        _, groups = np.unique(icao, return_inverse=True)
     groups = np.ascontiguousarray(groups, dtype=np.int64)
     n_groups = int(groups.max()) + 1
     bad = np.zeros(n, bool)

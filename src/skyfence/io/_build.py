@@ -60,8 +60,6 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context, writable: bool 
     (no copy; for readers whose tracks are only read, such as the stream's)."""
     cols = spec.columns
     icao, no_icao, groups = _icao24(arrays[cols["icao24"]], cols["icao24"], n, ctx)
-    if groups is None:  # integer addresses: numbered once, for the repeat and time-order checks
-        groups = _small_groups(icao)
     time = _seconds(arrays[cols["time"]], cols["time"], spec.time_unit, ctx)
     fix = None
     if spec.fix_time:
@@ -92,7 +90,7 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context, writable: bool 
     stats.skip("missing position", np.count_nonzero(no_pos))
     keep &= ~no_pos
     if fix is not None:
-        repeated = _repeated(groups, icao, time, keep)
+        repeated = _repeated(groups, time, keep)
         stats.skip("repeated position", np.count_nonzero(repeated))
         keep &= ~repeated
 
@@ -105,7 +103,7 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context, writable: bool 
         groups = groups[rows]
     elif writable:
         columns = {k: v if v.flags.writeable else v.copy() for k, v in columns.items()}
-    columns["flags"] = input_order_flags(columns["icao24"], columns["time"], groups)
+    columns["flags"] = input_order_flags(columns["time"], groups)
     return Tracks.from_columns(**columns, callsigns=callsigns, source=ctx.src.name, stats=stats)
 
 
@@ -409,7 +407,7 @@ def _codes_arrow(arr):
 
 def _icao24(arr, field: str, n: int, ctx: Context):
     """24-bit addresses as uint32, the mask of rows without one, and small per-address
-    group numbers (or None when the column holds integers)."""
+    group numbers (for the repeated-position and time-order checks)."""
     import pyarrow as pa
 
     t = arr.type
@@ -421,9 +419,10 @@ def _icao24(arr, field: str, n: int, ctx: Context):
         if bad.any():
             i = _first(bad)
             raise ctx.fail(f"{ints[i]:.0f} is not a 24-bit ICAO address", row=i, field=field)
-        return np.where(missing, 0, ints).astype(np.uint32), missing, None
+        icao = np.where(missing, 0, ints).astype(np.uint32)
+        return icao, missing, _small_groups(icao)
     if pa.types.is_null(t):
-        return np.zeros(n, np.uint32), np.ones(n, bool), None
+        return np.zeros(n, np.uint32), np.ones(n, bool), np.zeros(n, np.uint16)
     if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
         valid = np.flatnonzero(~_to_numpy_isnull(arr))
         row = int(valid[0]) if len(valid) else 0
@@ -477,8 +476,9 @@ def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:
     return table[codes], tuple(names)
 
 
-def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Rows (among ``keep``) that repeat the position time of an earlier row of the same aircraft.
+def _repeated(groups: np.ndarray, time: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Rows (among ``keep``) that repeat the position time of an earlier row of the
+    same aircraft (``groups``: small integers per aircraft, :func:`_icao24`'s).
 
     OpenSky state vectors re-report the last position (same ``lastposupdate``)
     until a new one arrives; those rows carry no new fix.  Independent of row
@@ -488,8 +488,6 @@ def _repeated(groups, icao: np.ndarray, time: np.ndarray, keep: np.ndarray) -> n
     out = np.zeros(len(keep), bool)
     if np.count_nonzero(keep) < 2:
         return out
-    if groups is None:
-        groups = _small_groups(icao)
     if _repeats_in_order(groups, time, keep, int(groups.max()) + 1, out):  # times ascend: one pass, no copies
         return out
     out[:] = False

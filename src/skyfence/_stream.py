@@ -139,6 +139,11 @@ class _Chunk(NamedTuple):
             return None
         return np.arange(lens.sum()) + np.repeat(lo - (np.cumsum(lens) - lens), lens)
 
+    def part(self, sel=None) -> tuple:
+        """Its runs (or those selected by ``sel``) for :func:`_assemble`: the
+        columns, their rows, and whether the chunk holds other runs still."""
+        return self.cols, self.rows(sel), sel is not None
+
     def drop(self, sel) -> _Chunk:
         """The chunk without the runs ``sel``; compacted (the rows held copied
         out) once less than half of its rows are held."""
@@ -209,7 +214,7 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
     out = {}
     if len(take) == len(icao) and (take[1:] > take[:-1]).all():  # every row, in place
         for k in _POOL:
-            out[k] = np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)]) if len(srcs) > 1 else _col(srcs[0], k, owned[0])
+            out[k] = _joined(srcs, owned, k)
         return out
     # runs of consecutive rows of one source (a few when data comes in aircraft
     # order) are copied as slices; otherwise the rows are gathered one by one
@@ -225,15 +230,20 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
             del cols
         return out
     for k in _POOL:
-        col = np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)]) if len(srcs) > 1 else _col(srcs[0], k, owned[0])
-        out[k] = col[take]
-        del col
+        out[k] = _joined(srcs, owned, k)[take]
     return out
 
 
 def _col(cols: dict, k: str, owned: bool) -> np.ndarray:
     """Column ``k``, taken out of ``cols`` when they are ``owned`` (no longer needed)."""
     return cols.pop(k) if owned else cols[k]
+
+
+def _joined(srcs: list, owned: list, k: str) -> np.ndarray:
+    """Column ``k`` of the sources end to end (:func:`_col` of each)."""
+    if len(srcs) == 1:
+        return _col(srcs[0], k, owned[0])
+    return np.concatenate([_col(c, k, o) for c, o in zip(srcs, owned)])
 
 
 def _interp(values, seg, t):
@@ -465,15 +475,11 @@ class StreamDetector:
         repeats of the last fix run."""
         if not len(self.proc_icao) or not len(icao):
             return None
-        bounds = aircraft_starts(icao)
-        u = icao[bounds[:-1]]
-        pos = _lookup(self.proc_icao, u)
-        hit = self.proc_icao[pos] == u
-        if not hit.any():
+        pos = _lookup(self.proc_icao, icao)
+        found = self.proc_icao[pos] == icao
+        if not found.any():
             return None
-        lens = np.diff(bounds)
-        found = np.repeat(hit, lens)
-        pt, po = np.repeat(self.proc_time[pos], lens), np.repeat(self.proc_open[pos], lens)
+        pt, po = self.proc_time[pos], self.proc_open[pos]
         bad = found & ((time < pt) | (~po & (time > pt) & (time - pt <= self.max_gap)))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -609,7 +615,7 @@ class StreamDetector:
         """Split the carried chunks into the fixes of the aircraft ``icao`` (the new
         fixes', sorted), which are processed again, and the others (left as they are)."""
         if eod:
-            return [(c.cols, c.rows(), False) for c in self.pools], []
+            return [c.part() for c in self.pools], []
         if not len(icao):
             return [], self.pools
         return self._split_pools(icao[aircraft_starts(icao)[:-1]])
@@ -622,11 +628,10 @@ class StreamDetector:
         for c in self.pools:
             hit = u[_lookup(u, c.ac)] == c.ac
             if hit.all():
-                active.append((c.cols, c.rows(), False))
+                active.append(c.part())
             elif hit.any():
-                left = c.drop(hit)
-                active.append((c.cols, c.rows(hit), left.cols is c.cols))
-                dormant.append(left)
+                active.append(c.part(hit))
+                dormant.append(c.drop(hit))
             else:
                 dormant.append(c)
         return active, dormant

@@ -201,10 +201,8 @@ class Window:
     """A zone's edges near a centre, projected and gridded."""
 
     def __init__(self, edges, cx, cy, w):
-        """``edges``: a zone's :func:`edge_arrays`."""
-        self.cx, self.cy, self.w = cx, cy, w
-        self.wlon = min(360.0, w / max(math.cos(math.radians(min(89.0, abs(cy) + w))), 1e-3))
-        self.pts = _window_edges(*edges, float(cx), float(cy), float(w), self.wlon, PIECE_DEG)
+        """``edges``: a zone's :func:`edge_arrays`; the box ``cx ± _half_width(w, cy)``, ``cy ± w``."""
+        self.pts = _window_edges(*edges, float(cx), float(cy), float(w), float(_half_width(w, cy)), PIECE_DEG)
         self.empty = self.pts.shape[1] == 0
         if self.empty:
             return
@@ -279,13 +277,18 @@ class _Scoped:
         return self.cache.get((self.tag, *key), make)
 
 
+def _half_width(w, cy):
+    """A window's half-width in degrees of longitude (scalar or array): the
+    half-height ``w`` widened for the latitude of its far side from centre ``cy``."""
+    return np.minimum(360.0, w / np.maximum(np.cos(np.radians(np.minimum(89.0, np.abs(cy) + w))), 1e-3))
+
+
 def _covered(w, cx, cy, lo, hi, la, lb) -> np.ndarray:
     """Lower bounds (m) on the distance from paths with these bounds to any edge
-    outside their windows (half-height ``w``, centres ``cx``, ``cy``; half-width
-    as :class:`Window` makes it)."""
+    outside their windows (half-height ``w``, centres ``cx``, ``cy``)."""
     if w >= WINDOWS[-1]:
         return np.full(len(lo), np.inf)
-    wlon = np.minimum(360.0, w / np.maximum(np.cos(np.radians(np.minimum(89.0, np.abs(cy) + w))), 1e-3))
+    wlon = _half_width(w, cy)
     dlat = np.minimum(cy + w - lb, la - (cy - w)) * 110_000.0
     coslat = np.cos(np.radians(np.minimum(89.0, np.maximum(np.abs(la), np.abs(lb)))))
     dlon = np.minimum(cx + wlon - hi, lo - (cx - wlon)) * 111_000.0 * coslat

@@ -166,8 +166,10 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
         roles = {v: k for k, v in spec.columns.items()}
         as_dict = [c for c in wanted if roles.get(c) in ("icao24", "callsign")
                    and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-        if as_dict:  # text read dictionary-encoded: one conversion per distinct value
-            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), read_dictionary=as_dict, **opts)
+        if as_dict:  # text read dictionary-encoded: one conversion per distinct value (the footer
+            # already read is handed over, not fetched and parsed again)
+            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), metadata=pf.metadata,
+                                read_dictionary=as_dict, **opts)  # fmt: skip
         offset = 0
         try:  # decoded on this thread: the stream reads on a thread of its own beside the engine,
             # and Arrow's pool would add 15 % of the reading CPU in hand-offs

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
@@ -319,6 +321,27 @@ def test_cli_reads_directory_and_glob_and_counts(box, tmp_path):
     src = ca[0].split(",").index("source")
     strip = lambda lines: [",".join(x for i, x in enumerate(r.split(",")) if i != src) for r in lines]  # noqa: E731
     assert strip(ca) == strip(cb) and len(ca) > 3
+
+def test_regrouping_keeps_what_stdin_gave(box, tmp_path, monkeypatch, capfd):
+    """Regrouping reads the inputs again; stdin cannot be read twice, so what
+    came from ``-`` is kept from the first pass: the same episodes as one pass."""
+    import io
+
+    tr = landing()
+    table = to_table(tr)
+    early = pc.less(table.column("time"), 1_700_000_000.0 + 20 * 40)  # the first 800 s of both aircraft
+    pq.write_table(table.filter(pc.invert(early)), tmp_path / "late.parquet")
+    data = io.BytesIO()
+    pacsv.write_csv(table.filter(early), data)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.getvalue())))
+    got, info = detect_stream([str(tmp_path / "late.parquet"), "-"], box, batch_rows=10, flush_rows=10,
+                              progress=False)  # fmt: skip
+    assert info.regrouped
+    assert "regrouping the fixes by aircraft" in capfd.readouterr().err
+    assert info.stats.rows_read == len(tr)
+    det = StreamDetector(box)
+    det.feed(tr)
+    assert_same(det.finish(), got, rtol=1e-12)
 
 
 @pytest.mark.parametrize("case", ["empty dir", "no match", "missing column"])

@@ -995,7 +995,9 @@ def _progress(total: int | None):
 def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, batch_rows: int = 500_000):
     """``(total_rows or None, iterator of Tracks)`` over track inputs: Parquet
     files, directories (hive-partitioned), globs or URLs are streamed by
-    batches; CSV/JSON files and ``-`` are read whole, as one batch each."""
+    batches; CSV/JSON files and ``-`` are read whole, as one batch each.  The
+    iterator can be made again (regrouping reads the inputs twice); what came
+    from stdin, which cannot be read twice, is kept from the first time."""
     from .io import read_tracks
     from .io._parquet import count_rows, dataset_files, is_parquet_dataset, iter_batches
 
@@ -1010,13 +1012,20 @@ def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, b
         else:
             plan.append(("whole", item, None))  # rows unknown: the bar counts without a total
 
+    stdin: dict = {}  # plan position -> the Tracks read from "-"
+
     def gen():
-        for kind, a, b in plan:
+        for k, (kind, a, b) in enumerate(plan):
             if kind == "parquet":
                 yield from iter_batches(b, a, batch_rows=batch_rows, columns=columns, time_unit=time_unit,
                                         altitude_unit=altitude_unit)  # fmt: skip
+            elif k in stdin:
+                yield stdin[k]
             else:
-                yield read_tracks(a, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
+                tracks = read_tracks(a, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
+                if a == "-":
+                    stdin[k] = tracks
+                yield tracks
 
     return (total if all(p[0] == "parquet" for p in plan) else None), gen
 

@@ -201,12 +201,6 @@ class Scenario:
     def source_label(self) -> str:
         return f"RECONSTRUCTION (not recorded data): {self.title} [scenario {self.name}]"
 
-    def aircraft_by_callsign(self, callsign: str) -> Aircraft:
-        for a in self.aircraft:
-            if a.callsign == callsign:
-                return a
-        raise KeyError(callsign)
-
     def tracks(self, callsigns: "str | list[str] | tuple[str, ...] | None" = None) -> Tracks:
         """Fly every aircraft (or those named) and return their fixes.
 

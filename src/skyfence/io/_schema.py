@@ -32,7 +32,6 @@ FPM_PER_MS = 60 / 0.3048
 TIME_UNITS = ("s", "ms", "us", "ns", "iso")
 ALTITUDE_UNITS = ("ft", "m")
 REQUIRED = ("icao24", "time", "lat", "lon")
-STRING_COLUMNS = ("icao24", "callsign")
 NUMERIC_COLUMNS = (
     "lat", "lon", "alt_baro_ft", "alt_geo_ft", "groundspeed_kt", "track_deg", "vertical_rate_fpm", "nic", "nacp", "sil",
 )  # fmt: skip

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pyarrow as pa
 
@@ -13,6 +10,7 @@ from .engine._episodes import episodes_table
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
 from .engine._prepare import prepare
+from .engine._threads import pool_map, threads
 from .zones._model import Zone
 
 
@@ -85,19 +83,8 @@ def classify(lon, lat, zones: list[Zone]):
     return out
 
 
-def threads() -> int:
-    """Worker threads for the compiled kernels: ``$SKYFENCE_THREADS`` or all cores."""
-    env = os.environ.get("SKYFENCE_THREADS")
-    if env:
-        return max(1, int(env))
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-
-
 def _parallel(fn, cuts):
     """``fn(a, b)`` for each range between consecutive ``cuts``, in threads
     (the compiled kernels release the GIL); results in order."""
     ranges = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])] or [(0, 0)]
-    if len(ranges) == 1:
-        return [fn(*ranges[0])]
-    with ThreadPoolExecutor(len(ranges)) as pool:
-        return list(pool.map(lambda r: fn(*r), ranges))
+    return pool_map(lambda r: fn(*r), ranges)

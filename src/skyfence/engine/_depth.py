@@ -27,12 +27,12 @@ import collections
 import math
 import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
 from ._borrow import borrow
+from ._threads import pool_map
 
 TOL_M = 10.0
 TOL_REL = 0.005  # and 0.5 % of the depth: deep paths along a boundary need no metre precision
@@ -344,9 +344,8 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
             return eps[~ok]
 
         if n_threads > 1 and len(groups) > 1:  # a share of the groups a thread (few hand-offs)
-            with ThreadPoolExecutor(n_threads) as pool:
-                shares = [groups[i::n_threads] for i in range(n_threads)]
-                results = [r for done in pool.map(lambda share: [measure(g) for g in share], shares) for r in done]
+            shares = [groups[i::n_threads] for i in range(n_threads)]
+            results = [r for done in pool_map(lambda share: [measure(g) for g in share], shares) for r in done]
         else:
             results = [measure(g) for g in groups]
         pending = np.concatenate(results) if results else pending[:0]

@@ -1,0 +1,51 @@
+"""Worker threads for the compiled kernels (which release the GIL).
+
+One pool per process, started on first use: a stream over 10 M fixes makes
+hundreds of parallel calls, and starting and joining fresh threads for each
+cost more CPU than the short calls they ran.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+_PREFIX = "skyfence-worker"
+_lock = threading.Lock()
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, pool)
+
+
+def threads() -> int:
+    """Worker threads for the compiled kernels: ``$SKYFENCE_THREADS`` or all cores."""
+    env = os.environ.get("SKYFENCE_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """The process's pool, with at least ``workers`` threads (a new one after a
+    fork: the parent's threads do not exist in the child)."""
+    global _pool
+    with _lock:
+        if _pool is None or _pool[0] != os.getpid() or _pool[1] < workers:
+            old = _pool
+            _pool = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix=_PREFIX))
+            if old is not None and old[0] == os.getpid():
+                old[2].shutdown(wait=False)  # its idle threads exit
+        return _pool[2]
+
+
+def pool_map(fn, items: list) -> list:
+    """``[fn(x) for x in items]``, the first on the calling thread and the
+    others on the pool's threads; results in order.  Called from a pool
+    thread, it runs them all on that thread (no waiting on its own pool)."""
+    if len(items) <= 1 or threading.current_thread().name.startswith(_PREFIX):
+        return [fn(x) for x in items]
+    futures = [_executor(len(items) - 1).submit(fn, x) for x in items[1:]]
+    try:
+        first = fn(items[0])
+    finally:
+        rest = [f.result() for f in futures]  # waited for even when the first raised
+    return [first, *rest]

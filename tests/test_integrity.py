@@ -178,6 +178,22 @@ def test_low_nacp_and_nic():
     assert np.flatnonzero(has(f, FLAGS["nic"])).tolist() == [1]
 
 
+def test_absent_quality_columns_share_one_read_only_buffer():
+    """Data without NIC/NACp/SIL gets NaN columns that cost nothing per batch and
+    are skipped; one known column among them is still looked at."""
+    from skyfence._tracks import UNKNOWN_SHARED_MAX, known
+
+    t = build(straight(10, dt=1.0))
+    assert not known(t.nic) and not t.nic.flags.writeable and np.isnan(t.sil).all()
+    assert not known(t.take(np.arange(3)).nacp)  # stays unknown through take
+    assert known(Tracks.concat([t, t]).nic)  # a copy: looked at, harmlessly
+    assert known(np.full(UNKNOWN_SHARED_MAX + 1, np.nan))
+    cols = straight(10, dt=1.0)
+    cols["sil"] = np.array([3, 3, 3, 0, 3, 3, 3, 3, 3, 3], float)  # nic and nacp absent
+    f = flags_of(build(cols))[1]
+    assert np.flatnonzero(has(f, FLAGS["sil"])).tolist() == [3]
+
+
 def test_single_position_jump_and_return_flags_one_fix():
     cols = straight(60, dt=1.0)
     cols["lat"][20] += 1.0  # 111 km north for one fix (a CPR decoding error)

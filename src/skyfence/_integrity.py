@@ -60,6 +60,8 @@ import math
 import numba
 import numpy as np
 
+from ._tracks import known
+
 # reason codes, in bit order (bit k = 1 << k)
 FLAG_NAMES = ("time-order", "speed", "jump", "frozen", "velocity", "altitude", "nic", "nacp", "sil")
 FLAGS = {name: 1 << k for k, name in enumerate(FLAG_NAMES)}
@@ -203,9 +205,10 @@ def quality_flags(nic, nacp, sil, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first, aprev,
-            clat):  # fmt: skip
-    """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft.
+def _kernel(gstart, time, lat, lon, alt, gs, trk, quality, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first,
+            aprev, clat):  # fmt: skip
+    """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft;
+    NIC, NACp and SIL are looked at when ``quality``.
 
     One pass per aircraft, each fix looking back only.  Scratch arrays
     (length of the fixes): ``opn`` / ``aopn`` (the step into fix i broke the
@@ -219,7 +222,8 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
     """
     for k in range(len(gstart) - 1):
         a, b = gstart[k], gstart[k + 1]
-        out[a] |= _quality(nic, nacp, sil, a)
+        if quality:
+            out[a] |= _quality(nic, nacp, sil, a)
         opn[a] = False
         aopn[a] = False
         first[a] = a
@@ -236,7 +240,8 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, nic, nacp, sil, out, opn, aopn
             aprev[a] = -1
             p = a
         for i in range(a + 1, b):
-            out[i] |= _quality(nic, nacp, sil, i)
+            if quality:
+                out[i] |= _quality(nic, nacp, sil, i)
             opn[i] = False
             aopn[i] = False
             dt = time[i] - time[i - 1]
@@ -370,8 +375,9 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
         aprev=np.empty(n, np.int64),
         clat=np.empty(n),
     )
+    quality = known(tracks.nic) or known(tracks.nacp) or known(tracks.sil)  # else all NaN: nothing to flag
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
-            tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
+            quality, tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
 
     def run(k0: int, k1: int):
         _kernel(gstart[k0 : k1 + 1], *cols, out, *scratch.values())

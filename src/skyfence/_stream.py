@@ -56,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, quality_flags, reasons
-from ._tracks import ReadStats, Tracks
+from ._tracks import ReadStats, Tracks, known, unknown
 from .engine._episodes import SCHEMA, _fill_codes, evidence
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
@@ -403,7 +403,8 @@ class StreamDetector:
             return
         remap = np.array([self.names.setdefault(c, len(self.names)) for c in tracks.callsigns] + [-1], np.int32)
         flags = tracks.flags.copy()
-        quality_flags(tracks.nic, tracks.nacp, tracks.sil, flags)
+        if known(tracks.nic) or known(tracks.nacp) or known(tracks.sil):
+            quality_flags(tracks.nic, tracks.nacp, tracks.sil, flags)
         rows = {
             "icao": tracks.icao24, "time": tracks.time, "lat": tracks.lat, "lon": tracks.lon,
             "baro": tracks.alt_baro_ft, "geo": tracks.alt_geo_ft, "cs": remap[tracks.callsign],
@@ -738,11 +739,11 @@ class StreamDetector:
         np.cumsum(lens, out=start[1:])
         rows = np.arange(start[-1]) - np.repeat(start[:-1], lens) + np.repeat(seg0, lens)
         alt_fl, g = baro[rows], geo[rows]
-        unknown = np.full(len(rows), np.nan)  # read only, by every column not carried
+        nan = unknown(len(rows))  # read only, by every column not carried
         cols = dict(
             time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
-            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=unknown,
-            callsign=np.full(len(rows), -1, np.int32), nic=unknown, nacp=unknown, sil=unknown,  # in flags already
+            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=nan,
+            callsign=np.full(len(rows), -1, np.int32), nic=nan, nacp=nan, sil=nan,  # in flags already
             flags=P["flags"][rows],
         )  # fmt: skip
         tr = Tracks(icao24=P["icao"][rows], **cols)

@@ -44,6 +44,29 @@ FLOAT_COLUMNS = (
 )
 COLUMNS = ("icao24", "callsign") + FLOAT_COLUMNS
 QUALITY_COLUMNS = ("nic", "nacp", "sil")  # optional: NaN where the data has none
+UNKNOWN_SHARED_MAX = 1 << 20  # longer unknown columns get their own NaNs (the shared buffer stays small)
+_unknown_buf = np.empty(0)
+
+
+def unknown(n: int) -> np.ndarray:
+    """A quality column of data that has none: ``n`` NaNs, read-only.  Up to
+    :data:`UNKNOWN_SHARED_MAX` they are views of one shared buffer, so a
+    reader pays nothing per batch and :func:`known` can skip them."""
+    global _unknown_buf
+    if n > UNKNOWN_SHARED_MAX:
+        return np.full(n, np.nan)
+    buf = _unknown_buf
+    if len(buf) < n:
+        buf = np.full(max(n, min(2 * len(buf), UNKNOWN_SHARED_MAX)), np.nan)
+        buf.flags.writeable = False
+        _unknown_buf = buf
+    return buf[:n]
+
+
+def known(column: np.ndarray) -> bool:
+    """False for a column from :func:`unknown`'s shared buffer (all NaN, so
+    nothing to look at); True for any other (which may hold values)."""
+    return column.base is not _unknown_buf or len(column) == 0
 
 
 @dataclass
@@ -100,7 +123,7 @@ class Tracks:
         self.callsign = np.asarray(self.callsign, dtype=np.int32)
         for name in QUALITY_COLUMNS:
             if getattr(self, name) is None:
-                setattr(self, name, np.full(n, np.nan))
+                setattr(self, name, unknown(n))
         self.flags = np.zeros(n, np.uint16) if self.flags is None else np.asarray(self.flags, dtype=np.uint16)
         for name in FLOAT_COLUMNS:
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
@@ -158,8 +181,10 @@ class Tracks:
 
     def take(self, index: np.ndarray) -> "Tracks":
         """Rows selected by an integer or boolean index, same callsign table."""
+        cols = {name: None if name in QUALITY_COLUMNS and not known(getattr(self, name)) else getattr(self, name)[index]
+                for name in COLUMNS + ("flags",)}  # fmt: skip
         return Tracks(
-            **{name: getattr(self, name)[index] for name in COLUMNS + ("flags",)},
+            **cols,
             callsigns=self.callsigns,
             source=self.source,
             stats=self.stats,

@@ -42,6 +42,14 @@ def test_error_raised_after_every_task_ended():
         pool_map(fn, [0, 1, 2])
     assert sorted(done) == [1, 2]
 
+    def both(k):
+        raise ValueError("first" if k == 0 else "other")
+
+    with pytest.raises(ValueError, match="first"):  # the caller's own error, not a worker's
+        pool_map(both, [0, 1])
+    with pytest.raises(ValueError, match="other"):
+        pool_map(lambda k: k if k == 0 else both(k), [0, 1])
+
 
 def test_nested_call_on_a_pool_thread_does_not_wait_on_the_pool():
     def outer(k):

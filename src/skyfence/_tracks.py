@@ -66,7 +66,7 @@ def unknown(n: int) -> np.ndarray:
 def known(column: np.ndarray) -> bool:
     """False for a column from :func:`unknown`'s shared buffer (all NaN, so
     nothing to look at); True for any other (which may hold values)."""
-    return column.base is not _unknown_buf or len(column) == 0
+    return column.base is not _unknown_buf
 
 
 @dataclass

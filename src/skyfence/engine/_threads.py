@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 _PREFIX = "skyfence-worker"
 _lock = threading.Lock()
@@ -47,5 +47,5 @@ def pool_map(fn, items: list) -> list:
     try:
         first = fn(items[0])
     finally:
-        rest = [f.result() for f in futures]  # waited for even when the first raised
-    return [first, *rest]
+        wait(futures)  # the others end before this returns or raises
+    return [first, *(f.result() for f in futures)]

@@ -288,6 +288,26 @@ def test_fix_after_its_track_was_closed_is_regrouped(box, tmp_path, capfd):
     assert_same(det.finish(), got, rtol=1e-12)
 
 
+def test_footers_are_counted_only_when_wanted(box, tmp_path, monkeypatch):
+    """The row count (footers: a request per file on remote datasets) is read
+    for a progress bar or for regrouping (its bucket count), not otherwise."""
+    import skyfence.io._parquet as pqio
+
+    calls = []
+    real = pqio.count_rows
+    monkeypatch.setattr(pqio, "count_rows", lambda files, fs=None: calls.append(len(files)) or real(files, fs))
+    tr = landing()
+    pq.write_table(to_table(tr), tmp_path / "in_order.parquet")
+    detect_stream([str(tmp_path / "in_order.parquet")], box, progress=False)
+    assert calls == []
+    late = pc.greater_equal(to_table(tr).column("time"), 1_700_000_000.0 + 20 * 40)
+    (tmp_path / "ds").mkdir()
+    pq.write_table(to_table(tr).filter(late), tmp_path / "ds" / "a.parquet")
+    pq.write_table(to_table(tr).filter(pc.invert(late)), tmp_path / "ds" / "b.parquet")  # earlier: regrouped
+    _, info = detect_stream([str(tmp_path / "ds")], box, batch_rows=10, flush_rows=10, progress=False)
+    assert info.regrouped and calls == [2]
+
+
 def test_not_in_time_order_is_regrouped(box, tmp_path, capfd):
     tr = crafted()
     det = StreamDetector(box)

@@ -981,35 +981,35 @@ def _prefetch(it, depth: int = 1):
                 pass
 
 
-def _progress(total: int | None):
-    """A fixes/s bar on stderr when it is a terminal, else None."""
+def _progress(count):
+    """A fixes/s bar on stderr when it is a terminal, else None; ``count()``
+    gives its total (rows, or None), asked only for a bar."""
     import sys
 
     if not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total or None, unit="fix", unit_scale=True, file=sys.stderr, smoothing=0.1,
+    return tqdm(total=count() or None, unit="fix", unit_scale=True, file=sys.stderr, smoothing=0.1,
                 desc="skyfence", dynamic_ncols=True)  # fmt: skip
 
 
 def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, batch_rows: int = 500_000):
-    """``(total_rows or None, iterator of Tracks)`` over track inputs: Parquet
-    files, directories (hive-partitioned), globs or URLs are streamed by
-    batches; CSV/JSON files and ``-`` are read whole, as one batch each.  The
+    """``(count, gen)`` over track inputs: ``count()`` is the total rows (from
+    the Parquet footers, read on the first call; None when an input is not
+    Parquet) and ``gen()`` an iterator of Tracks.  Parquet files, directories
+    (hive-partitioned), globs or URLs are streamed by batches; CSV/JSON files and ``-`` are read whole, as one batch each.  The
     iterator can be made again (regrouping reads the inputs twice); what came
     from stdin, which cannot be read twice, is kept from the first time."""
     from .io import read_tracks
     from .io._parquet import count_rows, dataset_files, is_parquet_dataset, iter_batches
 
     plan = []
-    total = 0
     for item in inputs:
         item = str(item)
         if item != "-" and is_parquet_dataset(item):
             fs, files = dataset_files(item)
             plan.append(("parquet", fs, files))
-            total += count_rows(files, fs)
         else:
             plan.append(("whole", item, None))  # rows unknown: the bar counts without a total
 
@@ -1028,7 +1028,15 @@ def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, b
                     stdin[k] = tracks
                 yield tracks
 
-    return (total if all(p[0] == "parquet" for p in plan) else None), gen
+    counted: list = []
+
+    def count() -> int | None:  # a request per file on remote datasets: only when wanted
+        if not counted:
+            whole = all(kind == "parquet" for kind, _, _ in plan)
+            counted.append(sum(count_rows(files, fs) for _, fs, files in plan) if whole else None)
+        return counted[0]
+
+    return count, gen
 
 
 def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_unit=None, altitude_unit=None,
@@ -1067,9 +1075,9 @@ def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_un
     _return_freed_memory()
     source = ", ".join(map(str, inputs)) if source is None else source
     opts = dict(columns=columns, time_unit=time_unit, altitude_unit=altitude_unit, batch_rows=batch_rows)
-    total, gen = input_batches(inputs, **opts)
+    count, gen = input_batches(inputs, **opts)
     det = StreamDetector(zones, max_gap=max_gap, flush_rows=flush_rows, window_s=window_s)
-    bar = _progress(total) if progress else None
+    bar = _progress(count) if progress else None
     try:
         try:
             for tracks in _prefetch(gen()):
@@ -1083,7 +1091,7 @@ def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_un
                 bar.close()
                 bar = None
             print(f"skyfence: {e}; regrouping the fixes by aircraft", file=sys.stderr)
-        return _regrouped(gen, zones, max_gap, total, source, flush_rows, window_s, progress)
+        return _regrouped(gen, zones, max_gap, count(), source, flush_rows, window_s, progress)
     finally:
         if bar is not None:
             bar.close()
@@ -1174,7 +1182,7 @@ def _regrouped(gen, zones, max_gap, total, source, flush_rows, window_s, progres
     with tempfile.TemporaryDirectory(prefix="skyfence-") as tmp:
         paths = [os.path.join(tmp, f"bucket-{j:05d}.parquet") for j in range(k)]
         writers: list = [None] * k
-        bar = _progress(total) if progress else None
+        bar = _progress(lambda: total) if progress else None
         try:
             for tracks in _prefetch(gen()):
                 stats.merge(tracks.stats)

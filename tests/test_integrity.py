@@ -202,6 +202,30 @@ def test_single_position_jump_and_return_flags_one_fix():
     assert f[20] & JUMP and f[20] & SPEED
 
 
+def test_input_order_flags_match_their_definition():
+    """A row is out of order when its time is outside the span of its aircraft's
+    previous and next rows (file order, with TIME_ORDER_TOL) while those two are
+    in order: checked row by row on interleaved aircraft with late and early rows."""
+    from skyfence._integrity import TIME_ORDER_TOL, _order_kernel
+
+    rng = np.random.default_rng(7)
+    for trial in range(50):
+        n, ng = int(rng.integers(2, 400)), int(rng.integers(1, 12))
+        group = rng.integers(0, ng, n).astype(np.uint16 if trial % 2 else np.int32)
+        time = np.sort(rng.uniform(0, 600, n))
+        moved = rng.integers(0, n, 6)
+        time[moved] += rng.normal(0, 60, 6)
+        want = np.zeros(n, bool)
+        for g in range(ng):
+            rows = np.flatnonzero(group == g)
+            for p, i, q in zip(rows[:-2], rows[1:-1], rows[2:]):
+                if time[p] <= time[q] + TIME_ORDER_TOL:
+                    want[i] = time[i] < time[p] - TIME_ORDER_TOL or time[i] > time[q] + TIME_ORDER_TOL
+        got = np.zeros(n, bool)
+        assert _order_kernel(group, time, ng, TIME_ORDER_TOL, got) == want.sum()
+        assert (got == want).all(), trial
+
+
 def test_out_of_order_fix_in_a_file(tmp_path):
     cols = straight(30, dt=1.0)
     records = [

@@ -108,26 +108,20 @@ def reasons(flags: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True, nogil=True)
 def _order_kernel(group, time, n_groups, tol, out):
     """Flag rows whose time is out of order with their aircraft's previous and
-    next rows (file order) while those two are in order with each other."""
-    n = len(time)
-    prev = np.empty(n, np.int64)
-    nxt = np.empty(n, np.int64)
-    last = np.full(n_groups, -1, np.int64)
-    for i in range(n):
-        prev[i] = last[group[i]]
-        last[group[i]] = i
-    last[:] = -1
-    for i in range(n - 1, -1, -1):
-        nxt[i] = last[group[i]]
-        last[group[i]] = i
+    next rows (file order) while those two are in order with each other.  One
+    pass: a row is judged when its aircraft's next row arrives."""
+    last = np.full(n_groups, -1, np.int64)  # each aircraft's last row so far
+    before = np.full(n_groups, -1, np.int64)  # and the row before it
     bad = 0
-    for i in range(n):
-        p, q = prev[i], nxt[i]
-        if p < 0 or q < 0 or time[p] > time[q] + tol:
-            continue
-        if time[i] < time[p] - tol or time[i] > time[q] + tol:
-            out[i] = True
-            bad += 1
+    for q in range(len(time)):
+        g = group[q]
+        i, p = last[g], before[g]
+        if p >= 0 and not time[p] > time[q] + tol:
+            if time[i] < time[p] - tol or time[i] > time[q] + tol:
+                out[i] = True
+                bad += 1
+        before[g] = i
+        last[g] = q
     return bad
 
 
@@ -143,7 +137,6 @@ def input_order_flags(time: np.ndarray, groups: np.ndarray) -> np.ndarray:
     out = np.zeros(n, np.uint16)
     if n < 2:
         return out
-    groups = np.ascontiguousarray(groups, dtype=np.int64)
     n_groups = int(groups.max()) + 1
     bad = np.zeros(n, bool)
     k = _order_kernel(groups, np.ascontiguousarray(time, dtype=np.float64), n_groups, TIME_ORDER_TOL, bad)

@@ -169,6 +169,28 @@ def test_altitude_jump_flags_the_spike_only():
     assert (flags_of(build(cols))[1] == 0).all()
 
 
+def test_look_back_further_than_the_kernel_rings():
+    """The kernel keeps what it looks back at in rings of RING fixes; what lies
+    further back is kept apart: an altitude spike judged against the altitude
+    before a gap of 3,000 fixes, and a dense track whose velocity window starts
+    more than LOOK_BACK fixes back (skipped, not read from a reused slot)."""
+    from skyfence._integrity import LOOK_BACK, RING
+
+    n = 3 * RING
+    cols = straight(n, dt=0.005)  # 200 fixes a second: 30 s of window is 6,000 fixes
+    alt = np.full(n, np.nan)
+    # 1,000 ft up 15 s after the last known altitude (3,000 fixes back) and down again 1.5 s later:
+    # each step within the climb rate, but out and back needs 89 ft/s2 (more than 2 g)
+    alt[0], alt[3000], alt[3300:] = 30000.0, 31000.0, 30000.0
+    cols["alt_baro_ft"] = alt
+    before = straight(2 * RING, dt=0.005, alt=10000.0)  # an aircraft first: the rings hold its fixes
+    before["icao24"][:] = 0x4B8000
+    tracks = Tracks.concat([build(before), build(cols)])
+    f = flags_of(tracks)[1]
+    assert 3000 > RING > LOOK_BACK
+    assert np.flatnonzero(f).tolist() == [2 * RING + 3000] and f[2 * RING + 3000] == ALTITUDE
+
+
 def test_low_nacp_and_nic():
     cols = straight(10, dt=1.0)
     cols["nacp"] = np.array([9, 9, 6, 7, 0, np.nan, 10, 11, 8, 9], float)

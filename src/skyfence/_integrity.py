@@ -71,6 +71,7 @@ KT = 1852.0 / 3600.0  # m/s per knot
 V_MAX = 1800.0 * KT  # m/s
 D_TOL = 1000.0  # m
 LOOK_BACK = 1024  # fixes
+RING = 2048  # the kernel's look-back rings: a power of two above LOOK_BACK + 1
 D_FROZEN = 1000.0  # m
 W_MIN = 30.0  # s
 W_MAX = 60.0  # s
@@ -149,21 +150,22 @@ def input_order_flags(time: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _dxy(lat, lon, clat, i, j):
+def _dxy(lat, lon, clat, m, i, j):
     """East and north displacement (m) from fix ``i`` to fix ``j``,
-    equirectangular with the mean of the two cosines of latitude (``clat``)."""
+    equirectangular with the mean of the two cosines of latitude (``clat``,
+    a ring indexed ``& m``)."""
     dlon = lon[j] - lon[i]
     if dlon > 180.0:
         dlon -= 360.0
     elif dlon < -180.0:
         dlon += 360.0
     k = math.pi / 180.0 * R_EARTH
-    return dlon * k * 0.5 * (clat[i] + clat[j]), (lat[j] - lat[i]) * k
+    return dlon * k * 0.5 * (clat[i & m] + clat[j & m]), (lat[j] - lat[i]) * k
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _dist(lat, lon, clat, i, j):
-    dx, dy = _dxy(lat, lon, clat, i, j)
+def _dist(lat, lon, clat, m, i, j):
+    dx, dy = _dxy(lat, lon, clat, m, i, j)
     return math.sqrt(dx * dx + dy * dy)
 
 
@@ -198,13 +200,14 @@ def quality_flags(nic, nacp, sil, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _kernel(gstart, time, lat, lon, alt, gs, trk, quality, nic, nacp, sil, out, opn, aopn, jd, cex, cey, cl, cu, first,
-            aprev, clat):  # fmt: skip
+def _kernel(gstart, time, lat, lon, alt, gs, trk, quality, nic, nacp, sil, out):
     """Flags of fixes ``[gstart[0], gstart[-1])``; ``gstart`` bounds aircraft;
     NIC, NACp and SIL are looked at when ``quality``.
 
-    One pass per aircraft, each fix looking back only.  Scratch arrays
-    (length of the fixes): ``opn`` / ``aopn`` (the step into fix i broke the
+    One pass per aircraft, each fix looking back only, at most
+    ``LOOK_BACK`` fixes: what it looks back at is kept in rings of ``RING``
+    entries (fix ``i`` in slot ``i & (RING - 1)``), small enough to stay in
+    the cache: ``opn`` / ``aopn`` (the step into fix i broke the
     speed / altitude-rate bound and has not been matched by a return: only
     those can open a jump-and-return run, and a return never opens one),
     ``jd`` (length of the step into fix i), ``cex``/``cey``/``cl``/``cu``
@@ -213,57 +216,69 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, quality, nic, nacp, sil, out, 
     of fixes at this same position), ``aprev`` (previous fix with an
     altitude), ``clat`` (cosine of the latitude).
     """
+    M = RING - 1
+    opn = np.empty(RING, np.bool_)
+    aopn = np.empty(RING, np.bool_)
+    jd = np.empty(RING)
+    cex = np.empty(RING)
+    cey = np.empty(RING)
+    cl = np.empty(RING)
+    cu = np.empty(RING, np.int64)
+    first = np.empty(RING, np.int64)
+    aprev = np.empty(RING, np.int64)
+    clat = np.empty(RING)
     for k in range(len(gstart) - 1):
         a, b = gstart[k], gstart[k + 1]
         if quality:
             out[a] |= _quality(nic, nacp, sil, a)
-        opn[a] = False
-        aopn[a] = False
-        first[a] = a
-        clat[a] = math.cos(math.radians(lat[a]))
-        cex[a] = cey[a] = cl[a] = 0.0
-        cu[a] = 0
+        opn[a & M] = False
+        aopn[a & M] = False
+        first[a & M] = a
+        clat[a & M] = math.cos(math.radians(lat[a]))
+        cex[a & M] = cey[a & M] = cl[a & M] = 0.0
+        cu[a & M] = 0
         ok0, vx0, vy0 = _velocity(gs, trk, a)
         moved = 0.0
         j = a
         barrier = a
         p = -1  # last fix with an altitude
+        pp = -1  # the one before it (p may be more than a ring back)
         vp = False  # the altitude step into p broke the rate
         if not math.isnan(alt[a]):
-            aprev[a] = -1
+            aprev[a & M] = -1
             p = a
         for i in range(a + 1, b):
             if quality:
                 out[i] |= _quality(nic, nacp, sil, i)
-            opn[i] = False
-            aopn[i] = False
+            opn[i & M] = False
+            aopn[i & M] = False
             dt = time[i] - time[i - 1]
-            clat[i] = math.cos(math.radians(lat[i]))
+            clat[i & M] = math.cos(math.radians(lat[i]))
             # speed, jumps and returns
-            d = _dist(lat, lon, clat, i - 1, i)
-            jd[i] = d
+            d = _dist(lat, lon, clat, M, i - 1, i)
+            jd[i & M] = d
             viol = d > V_MAX * dt + D_TOL
             if viol:
                 barrier = i
                 paired = False
                 for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
-                    if not opn[e]:
+                    if not opn[e & M]:
                         continue
                     q = e - 1
-                    dpq = _dist(lat, lon, clat, q, i)
-                    if dpq <= V_MAX * (time[i] - time[q]) + D_TOL and dpq < 0.5 * min(jd[e], d):
+                    dpq = _dist(lat, lon, clat, M, q, i)
+                    if dpq <= V_MAX * (time[i] - time[q]) + D_TOL and dpq < 0.5 * min(jd[e & M], d):
                         for r in range(e, i):
                             out[r] |= JUMP
-                        opn[e] = False
+                        opn[e & M] = False
                         paired = True
                         break
                 if not paired:
                     out[i] |= SPEED
-                    opn[i] = True
+                    opn[i & M] = True
             # frozen positions
-            first[i] = i
+            first[i & M] = i
             if lat[i] == lat[i - 1] and lon[i] == lon[i - 1]:
-                first[i] = first[i - 1]
+                first[i & M] = first[(i - 1) & M]
                 v0, v1 = gs[i - 1], gs[i]
                 v = 0.5 * (v0 + v1) if not (math.isnan(v0) or math.isnan(v1)) else (v1 if math.isnan(v0) else v0)
                 if not math.isnan(v):
@@ -282,10 +297,10 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, quality, nic, nacp, sil, out, 
                 ex, ey, sp = vx1, vy1, gs[i]
             else:
                 ex = ey = sp = 0.0
-            cex[i] = cex[i - 1] + ex * KT * dt
-            cey[i] = cey[i - 1] + ey * KT * dt
-            cl[i] = cl[i - 1] + sp * KT * dt
-            cu[i] = cu[i - 1] + (0 if (ok0 and ok1) else 1)
+            cex[i & M] = cex[(i - 1) & M] + ex * KT * dt
+            cey[i & M] = cey[(i - 1) & M] + ey * KT * dt
+            cl[i & M] = cl[(i - 1) & M] + sp * KT * dt
+            cu[i & M] = cu[(i - 1) & M] + (0 if (ok0 and ok1) else 1)
             ok0, vx0, vy0 = ok1, vx1, vy1
             if dt > W_MIN and dt <= GAP_MAX and not viol and not (math.isnan(gs[i - 1]) or math.isnan(gs[i])):
                 if d > GAP_FACTOR * max(gs[i - 1], gs[i]) * KT * dt + D_TOL:
@@ -295,44 +310,46 @@ def _kernel(gstart, time, lat, lon, alt, gs, trk, quality, nic, nacp, sil, out, 
             while j + 1 < i and time[i] - time[j + 1] >= W_MIN:
                 j += 1
             # a stale position was true when it was first reported
-            j0 = max(first[j], barrier)
+            # (j >= barrier, so j0 <= j: from more than LOOK_BACK back it is too far either way)
+            j0 = max(first[j & M], barrier) if i - j <= LOOK_BACK else j
             span = time[i] - time[j0]
-            if span >= W_MIN and span <= W_MAX and cu[i] == cu[j0] and i - j0 <= LOOK_BACK and first[i] == i:
-                ax, ay = _dxy(lat, lon, clat, j0, i)
-                rx = ax - (cex[i] - cex[j0])
-                ry = ay - (cey[i] - cey[j0])
-                if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i] - cl[j0]) + V_TOL:
+            if i - j0 <= LOOK_BACK and span >= W_MIN and span <= W_MAX and cu[i & M] == cu[j0 & M] and first[i & M] == i:
+                ax, ay = _dxy(lat, lon, clat, M, j0, i)
+                rx = ax - (cex[i & M] - cex[j0 & M])
+                ry = ay - (cey[i & M] - cey[j0 & M])
+                if math.sqrt(rx * rx + ry * ry) > V_REL * (cl[i & M] - cl[j0 & M]) + V_TOL:
                     out[i] |= VELOCITY
             # altitude rate, with spikes that come back
             if math.isnan(alt[i]):
                 continue
-            aprev[i] = p
+            aprev[i & M] = p
             vi = p >= 0 and abs(alt[i] - alt[p]) > ALT_RATE * (time[i] - time[p]) + ALT_TOL
             if vi:
                 paired = False
                 for e in range(i - 1, max(a + 1, i - LOOK_BACK) - 1, -1):
-                    if not aopn[e]:
+                    if not aopn[e & M]:
                         continue
-                    q = aprev[e]
+                    q = aprev[e & M]
                     da = abs(alt[i] - alt[q])
                     if da <= ALT_RATE * (time[i] - time[q]) + ALT_TOL and da < 0.5 * min(
                         abs(alt[e] - alt[q]), abs(alt[i] - alt[p])
                     ):
                         for r in range(e, i):
                             out[r] |= ALTITUDE
-                        aopn[e] = False
+                        aopn[e & M] = False
                         paired = True
                         break
                 if not paired:
                     out[i] |= ALTITUDE
-                    aopn[i] = True
+                    aopn[i & M] = True
             # the fix before: a spike no aircraft can fly (out and back)
-            if p >= 0 and aprev[p] >= 0 and not (vi or vp):
-                q = aprev[p]
+            if p >= 0 and pp >= 0 and not (vi or vp):
+                q = pp
                 d1, d2 = time[p] - time[q], time[i] - time[p]
                 dev = alt[p] - (alt[q] + (alt[i] - alt[q]) * d1 / (d1 + d2))
                 if abs(dev) > ALT_SPIKE and 2.0 * abs(dev) / (d1 * d2) > ALT_ACCEL:
                     out[p] |= ALTITUDE
+            pp = p
             p = i
             vp = vi
 
@@ -356,24 +373,12 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
     if n == 0:
         return out
     gstart = aircraft_starts(tracks.icao24)
-    scratch = dict(  # every entry is written before it is read
-        opn=np.empty(n, np.bool_),
-        aopn=np.empty(n, np.bool_),
-        jd=np.empty(n),
-        cex=np.empty(n),
-        cey=np.empty(n),
-        cl=np.empty(n),
-        cu=np.empty(n, np.int64),
-        first=np.empty(n, np.int64),
-        aprev=np.empty(n, np.int64),
-        clat=np.empty(n),
-    )
     quality = known(tracks.nic) or known(tracks.nacp) or known(tracks.sil)  # else all NaN: nothing to flag
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
             quality, tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
 
     def run(k0: int, k1: int):
-        _kernel(gstart[k0 : k1 + 1], *cols, out, *scratch.values())
+        _kernel(gstart[k0 : k1 + 1], *cols, out)
 
     n_threads = n_threads or threads()
     na = len(gstart) - 1

@@ -694,3 +694,8 @@ def test_plain_hex_addresses_parse_vectorised_as_one_by_one():
     fast, _, g_fast = _icao24(pa.array(texts * 2).dictionary_encode(), "icao24", 12, None)
     slow, _, g_slow = _icao24(pa.array([t + " " for t in texts] * 2).dictionary_encode(), "icao24", 12, None)
     assert fast.tolist() == slow.tolist() and g_fast.tolist() == g_slow.tolist()
+    assert g_fast[0] == g_fast[1] and len(set(g_fast.tolist())) == 5  # "abc123" and "ABC123": one aircraft
+    distinct = ["4b1814", "00000f", "abc123", None, "4b1814"]  # addresses all different: groups by entry
+    icao, missing, groups = _icao24(pa.array(distinct).dictionary_encode(), "icao24", 5, None)
+    assert icao.tolist() == [0x4B1814, 0xF, 0xABC123, 0, 0x4B1814] and missing.tolist() == [False] * 3 + [True, False]
+    assert groups[0] == groups[4] and len({int(groups[i]) for i in (0, 1, 2)}) == 3

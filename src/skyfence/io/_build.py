@@ -444,11 +444,42 @@ def _icao24(arr, field: str, n: int, ctx: Context):
             i = _first(codes == k)
             raise ctx.fail(f"{s!r} is not a 24-bit ICAO address (up to 6 hex digits)", row=i, field=field)
         table[k] = v
-    # group numbers: one per distinct address ("ABC123" and "abc123" are one aircraft)
-    _, group_of = np.unique(table, return_inverse=True)
-    group_of = group_of.astype(np.uint16 if len(table) <= 1 << 16 else np.int32)
-    missing = table < 0  # per dictionary entry, then per row: gathers from small tables
-    return np.where(missing, 0, table).astype(np.uint32)[codes], missing[codes], group_of[codes]
+    # group numbers: one per distinct address ("ABC123" and "abc123" are one aircraft);
+    # the entries themselves when their addresses are distinct (the usual case)
+    gtype = np.uint16 if len(table) <= 1 << 16 else np.int32
+    group_of = np.arange(len(table), dtype=gtype)
+    if not _distinct_addresses(table):
+        group_of = np.unique(table, return_inverse=True)[1].astype(gtype)
+    icao = np.empty(len(codes), np.uint32)
+    missing = np.empty(len(codes), bool)
+    groups = np.empty(len(codes), gtype)
+    _address_rows(table, group_of, codes, icao, missing, groups)
+    return icao, missing, groups
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct_addresses(table):
+    """True when the addresses (>= 0) of a dictionary's entries are all different."""
+    seen = np.zeros(1 << 21, np.uint8)  # a bit per 24-bit address
+    for v in table:
+        if v >= 0:
+            byte, bit = v >> 3, np.uint8(1 << (v & 7))
+            if seen[byte] & bit:
+                return False
+            seen[byte] |= bit
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _address_rows(table, group_of, codes, icao, missing, groups):
+    """Per row, from its dictionary code (-1: null, the table's last entry):
+    the address (0 where missing), whether it is missing and its group."""
+    for i in range(len(codes)):
+        c = codes[i]
+        v = table[c]
+        missing[i] = v < 0
+        icao[i] = v if v >= 0 else 0
+        groups[i] = group_of[c]
 
 
 def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:

@@ -244,7 +244,7 @@ def header(title: str) -> None:
 def skyfence_threads() -> int:
     """Threads skyfence's compiled kernels use (``$SKYFENCE_THREADS`` or all cores), 1 if it has no such notion."""
     try:
-        from skyfence._detect import threads
+        from skyfence.engine._threads import threads
     except ImportError:
         return 1
     return threads()

@@ -366,7 +366,8 @@ def aircraft_starts(icao: np.ndarray) -> np.ndarray:
 def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
     """uint16 flags of each fix of ``tracks`` already sorted by (icao24, time)
     without duplicate times (``prepare(...).tracks``), reader flags included."""
-    from ._detect import _parallel, threads
+    from ._detect import _parallel
+    from .engine._threads import threads
 
     n = len(tracks)
     out = np.array(tracks.flags, dtype=np.uint16, copy=True)

@@ -187,7 +187,7 @@ class WarningMonitor:
     """
 
     def __init__(self, zones, settings: WarnSettings | None = None, **overrides) -> None:
-        from ._detect import threads
+        from .engine._threads import threads
         from .engine._index import load_or_build
 
         s = settings or WarnSettings()

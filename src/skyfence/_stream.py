@@ -355,7 +355,7 @@ class StreamDetector:
 
     def __init__(self, zones, *, max_gap: float = 60.0, window_s: float = WINDOW_S, flush_rows: int = FLUSH_ROWS,
                  n_threads: int | None = None, close_idle: bool = True):  # fmt: skip
-        from ._detect import threads
+        from .engine._threads import threads
 
         self.zones = list(zones)
         self.limited = np.array([z.has_vertical_limits for z in self.zones] + [False])

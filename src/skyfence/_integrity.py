@@ -60,8 +60,6 @@ import math
 import numba
 import numpy as np
 
-from ._tracks import known
-
 # reason codes, in bit order (bit k = 1 << k)
 FLAG_NAMES = ("time-order", "speed", "jump", "frozen", "velocity", "altitude", "nic", "nacp", "sil")
 FLAGS = {name: 1 << k for k, name in enumerate(FLAG_NAMES)}
@@ -374,9 +372,8 @@ def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
     if n == 0:
         return out
     gstart = aircraft_starts(tracks.icao24)
-    quality = known(tracks.nic) or known(tracks.nacp) or known(tracks.sil)  # else all NaN: nothing to flag
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
-            quality, tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
+            tracks.has_quality, tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
 
     def run(k0: int, k1: int):
         _kernel(gstart[k0 : k1 + 1], *cols, out)

@@ -56,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, quality_flags, reasons
-from ._tracks import ReadStats, Tracks, known, unknown
+from ._tracks import ReadStats, Tracks, unknown
 from .engine._episodes import SCHEMA, _fill_codes, evidence
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
@@ -403,7 +403,7 @@ class StreamDetector:
             return
         remap = np.array([self.names.setdefault(c, len(self.names)) for c in tracks.callsigns] + [-1], np.int32)
         flags = tracks.flags.copy()
-        if known(tracks.nic) or known(tracks.nacp) or known(tracks.sil):
+        if tracks.has_quality:
             quality_flags(tracks.nic, tracks.nacp, tracks.sil, flags)
         rows = {
             "icao": tracks.icao24, "time": tracks.time, "lat": tracks.lat, "lon": tracks.lon,

@@ -134,6 +134,11 @@ class Tracks:
     def __len__(self) -> int:
         return len(self.time)
 
+    @property
+    def has_quality(self) -> bool:
+        """Whether NIC, NACp or SIL may hold values (else all are :func:`unknown`)."""
+        return any(known(getattr(self, name)) for name in QUALITY_COLUMNS)
+
     @classmethod
     def from_columns(
         cls,

@@ -48,6 +48,7 @@ may differ from them in the last digits.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -998,9 +999,10 @@ def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, b
     """``(count, gen)`` over track inputs: ``count()`` is the total rows (from
     the Parquet footers, read on the first call; None when an input is not
     Parquet) and ``gen()`` an iterator of Tracks.  Parquet files, directories
-    (hive-partitioned), globs or URLs are streamed by batches; CSV/JSON files and ``-`` are read whole, as one batch each.  The
-    iterator can be made again (regrouping reads the inputs twice); what came
-    from stdin, which cannot be read twice, is kept from the first time."""
+    (hive-partitioned), globs or URLs are streamed by batches; CSV/JSON files
+    and ``-`` are read whole, as one batch each.  The iterator can be made
+    again (regrouping reads the inputs twice); what came from stdin, which
+    cannot be read twice, is kept from the first time."""
     from .io import read_tracks
     from .io._parquet import count_rows, dataset_files, is_parquet_dataset, iter_batches
 
@@ -1028,13 +1030,11 @@ def input_batches(inputs, *, columns=None, time_unit=None, altitude_unit=None, b
                     stdin[k] = tracks
                 yield tracks
 
-    counted: list = []
-
+    @functools.cache
     def count() -> int | None:  # a request per file on remote datasets: only when wanted
-        if not counted:
-            whole = all(kind == "parquet" for kind, _, _ in plan)
-            counted.append(sum(count_rows(files, fs) for _, fs, files in plan) if whole else None)
-        return counted[0]
+        if not all(kind == "parquet" for kind, _, _ in plan):
+            return None
+        return sum(count_rows(files, fs) for _, fs, files in plan)
 
     return count, gen
 
@@ -1091,7 +1091,7 @@ def detect_stream(inputs, zones, *, max_gap: float = 60.0, columns=None, time_un
                 bar.close()
                 bar = None
             print(f"skyfence: {e}; regrouping the fixes by aircraft", file=sys.stderr)
-        return _regrouped(gen, zones, max_gap, count(), source, flush_rows, window_s, progress)
+        return _regrouped(gen, zones, max_gap, count, source, flush_rows, window_s, progress)
     finally:
         if bar is not None:
             bar.close()
@@ -1169,20 +1169,20 @@ def bucket_from_columns(c: dict, callsigns: tuple) -> Tracks:
     return tr
 
 
-def _regrouped(gen, zones, max_gap, total, source, flush_rows, window_s, progress):
+def _regrouped(gen, zones, max_gap, count, source, flush_rows, window_s, progress):
     """Two passes: fixes into aircraft buckets (temporary Parquet), then each bucket whole."""
     import os
     import tempfile
 
     import pyarrow.parquet as pq
 
-    k = max(1, math.ceil((total or BUCKET_ROWS) / BUCKET_ROWS))
+    k = max(1, math.ceil((count() or BUCKET_ROWS) / BUCKET_ROWS))
     names: dict[str, int] = {}
     stats = ReadStats()
     with tempfile.TemporaryDirectory(prefix="skyfence-") as tmp:
         paths = [os.path.join(tmp, f"bucket-{j:05d}.parquet") for j in range(k)]
         writers: list = [None] * k
-        bar = _progress(lambda: total) if progress else None
+        bar = _progress(count) if progress else None
         try:
             for tracks in _prefetch(gen()):
                 stats.merge(tracks.stats)

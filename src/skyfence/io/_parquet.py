@@ -157,7 +157,8 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
         # remote files keep pre-buffering (fewer, coalesced requests)
         opts = dict(pre_buffer=False, buffer_size=1 << 20) if fs is None else {}
         try:
-            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), **opts)
+            source = path if fs is None else fs.open_input_file(path)  # one open per remote file
+            pf = pq.ParquetFile(source, **opts)
             schema = pf.schema_arrow
         except (pa.ArrowException, OSError) as e:
             raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)}") from None
@@ -166,10 +167,9 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
         roles = {v: k for k, v in spec.columns.items()}
         as_dict = [c for c in wanted if roles.get(c) in ("icao24", "callsign")
                    and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-        if as_dict:  # text read dictionary-encoded: one conversion per distinct value (the footer
-            # already read is handed over, not fetched and parsed again)
-            pf = pq.ParquetFile(path if fs is None else fs.open_input_file(path), metadata=pf.metadata,
-                                read_dictionary=as_dict, **opts)  # fmt: skip
+        if as_dict:  # text read dictionary-encoded: one conversion per distinct value (the file
+            # already open and the footer already read are handed over, not fetched again)
+            pf = pq.ParquetFile(source, metadata=pf.metadata, read_dictionary=as_dict, **opts)
         offset = 0
         try:  # decoded on this thread: the stream reads on a thread of its own beside the engine,
             # and Arrow's pool would add 15 % of the reading CPU in hand-offs

@@ -446,13 +446,13 @@ def _icao24(arr, field: str, n: int, ctx: Context):
         table[k] = v
     # group numbers: one per distinct address ("ABC123" and "abc123" are one aircraft);
     # the entries themselves when their addresses are distinct (the usual case)
-    gtype = np.uint16 if len(table) <= 1 << 16 else np.int32
-    group_of = np.arange(len(table), dtype=gtype)
-    if not _distinct_addresses(table):
-        group_of = np.unique(table, return_inverse=True)[1].astype(gtype)
+    if _distinct_addresses(table):
+        group_of = np.arange(len(table), dtype=np.uint16 if len(table) <= 1 << 16 else np.uint32)
+    else:
+        group_of = _small_groups(table)
     icao = np.empty(len(codes), np.uint32)
     missing = np.empty(len(codes), bool)
-    groups = np.empty(len(codes), gtype)
+    groups = np.empty(len(codes), group_of.dtype)
     _address_rows(table, group_of, codes, icao, missing, groups)
     return icao, missing, groups
 

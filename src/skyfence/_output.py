@@ -12,6 +12,7 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 
+from ._arrow import nulls, to_numpy
 from ._errors import OutputError
 
 FORMATS = ("jsonl", "csv", "geojson", "parquet")
@@ -162,15 +163,15 @@ def _column_cells(col, name: str, fmt: str) -> list | None:
         t = col.type
     if pa.types.is_null(t):
         return [null] * n
-    valid = None if col.null_count == 0 else pc.is_valid(col).to_numpy(zero_copy_only=False)
+    missing = nulls(col)
 
     def with_nulls(cells: list) -> list:
-        if valid is None:
+        if missing is None:
             return cells
-        return [c if v else null for c, v in zip(cells, valid.tolist())]
+        return [null if m else c for c, m in zip(cells, missing.tolist())]
 
     if pa.types.is_timestamp(t):
-        us = pc.fill_null(col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+        us = to_numpy(col.cast(pa.int64()), fill=0)
         if len(us) and np.abs(us).max() >= 1 << 53:
             return None  # beyond exact float64: iso() per value
         ms = np.round(us / 1000).astype(np.int64)  # iso(): round(us / 1000), half to even
@@ -179,12 +180,12 @@ def _column_cells(col, name: str, fmt: str) -> list | None:
         return with_nulls([q + s + "Z" + q for s in text])
     if pa.types.is_boolean(t):
         words = ("true", "false") if fmt == "jsonl" else ("True", "False")
-        return with_nulls([words[0] if v else words[1] for v in pc.fill_null(col, False).to_pylist()])
+        return with_nulls([words[0] if v else words[1] for v in to_numpy(col, fill=False).tolist()])
     if pa.types.is_integer(t):
-        return with_nulls(list(map(str, pc.fill_null(col, 0).to_pylist())))
+        return with_nulls(list(map(str, to_numpy(col, fill=0).tolist())))
     if pa.types.is_floating(t):
         digits = 7 if name in ("lat", "lon") or name.endswith(("_lat", "_lon")) else 3  # as records()
-        v = pc.fill_null(col.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+        v = to_numpy(col.cast(pa.float64()), fill=np.nan)
         cells, slow = _float_texts(v, digits)
         other = {"jsonl": ("Infinity", "-Infinity"), "csv": ("inf", "-inf")}[fmt]
         for i in np.flatnonzero(slow).tolist():
@@ -197,7 +198,7 @@ def _column_cells(col, name: str, fmt: str) -> list | None:
         cells = []
         for ch in chunks:
             words = [_text_cell(s, fmt) for s in ch.dictionary.to_pylist()] + [null]
-            idx = pc.fill_null(ch.indices, len(words) - 1).to_numpy(zero_copy_only=False)
+            idx = to_numpy(ch.indices, fill=len(words) - 1)
             cells.extend(np.array(words, dtype=object)[idx].tolist())
         return cells
     return None

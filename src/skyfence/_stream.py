@@ -56,9 +56,10 @@ import numba
 import numpy as np
 import pyarrow as pa
 
-from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, quality_flags, reasons
+from ._arrow import hex24, table, timestamps, words
+from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, quality_flags
 from ._tracks import ReadStats, Tracks, unknown
-from .engine._episodes import SCHEMA, _fill_codes, evidence
+from .engine._episodes import SCHEMA, _fill_codes, altitude_source, evidence, integrity_columns, zone_columns
 from .engine._index import load_or_build
 from .engine._kernel import detect_kernel
 from .engine._prepare import Prepared, _fill, _is_sorted, aircraft_order
@@ -884,18 +885,12 @@ def records_table(recs: dict, zones, source: str = "") -> pa.Table:
     ne = len(order)
     zone = r["zone"].astype(np.int64)
     limited = np.array([z.has_vertical_limits for z in zones] + [False])[zone]
-    g, b = r["g"], r["b"]
-    alt_source = np.where(~limited, "none", np.where(g & b, "mixed", np.where(g, "geometric", "barometric")))
-    us = lambda x: pa.array(np.round(x * 1e6).astype("int64"), pa.timestamp("us", tz="UTC"))  # noqa: E731
-    hexes: dict[int, str] = {}
     cols = {
-        "icao24": np.array([hexes.setdefault(x, format(x, "06x")) for x in r["icao"].tolist()], dtype=object),
+        "icao24": hex24(r["icao"]),
         "callsign": r["callsign"],
-        "zone": np.array([z.id for z in zones] + [""], dtype=object)[zone],
-        "zone_name": np.array([z.name for z in zones] + [""], dtype=object)[zone],
-        "zone_kind": np.array([z.kind for z in zones] + [""], dtype=object)[zone],
-        "entry_time": us(r["entry_f"]),
-        "exit_time": us(r["exit_f"]),
+        **zone_columns(zones, zone),
+        "entry_time": timestamps(r["entry_f"]),
+        "exit_time": timestamps(r["exit_f"]),
         "entry_observed": r["entry_obs"],
         "exit_observed": r["exit_obs"],
         "duration_s": r["exit_f"] - r["entry_f"],
@@ -908,20 +903,16 @@ def records_table(recs: dict, zones, source: str = "") -> pa.Table:
         "min_alt_ft": r["amin"],
         "max_alt_ft": r["amax"],
         "n_fixes_inside": r["nfix"].astype(np.int64),
-        "altitude_source": alt_source.astype(object),
-        "lower_limit": np.array([str(z.lower) for z in zones] + [""], dtype=object)[zone],
-        "upper_limit": np.array([str(z.upper) for z in zones] + [""], dtype=object)[zone],
-        "track_start": us(r["tstart"]),
-        "source": np.full(ne, source, dtype=object),
+        "altitude_source": altitude_source(limited, r["g"], r["b"]),
+        "track_start": timestamps(r["tstart"]),
+        "source": words(np.zeros(ne, np.int64), [source]),
     }
     # integrity as skyfence._integrity.episode_flags decides it, over the pieces' fixes
     bad, n_fix = r["f_bad"], r["f_n"]
     suspect = (r["f_entry"] != 0) | ((2 * bad >= n_fix) & (bad > 0))
     eflags = np.where(suspect, r["f_or"], 0).astype(np.uint16)
-    cols["integrity"] = np.where(eflags != 0, "suspect", "ok").astype(object)
-    cols["integrity_reasons"] = reasons(eflags)
-    return pa.table({k: v if isinstance(v, pa.Array) else pa.array(v, type=SCHEMA.field(k).type)
-                     for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
+    cols.update(integrity_columns(eflags))
+    return table(cols, SCHEMA)
 
 
 # ---------------------------------------------------------------- inputs

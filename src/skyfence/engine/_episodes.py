@@ -14,6 +14,8 @@ import numba
 import numpy as np
 import pyarrow as pa
 
+from .._arrow import from_numpy, hex24, strings, timestamps, words
+from .._arrow import table as table_of
 from .._integrity import episode_flags, fix_flags, reasons
 from ..zones._model import Zone
 from ._depth import A_WGS84, E2_WGS84, WindowCache, depths
@@ -51,6 +53,9 @@ SCHEMA = pa.schema(
         ("integrity_reasons", pa.string()),
     ]
 )
+
+#: the ``path`` column (``paths=True``): per episode, [lon, lat, alt_ft] points
+PATH_TYPE = pa.list_(pa.list_(pa.float64(), 3))
 
 
 @numba.njit(cache=True)
@@ -166,21 +171,13 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     entry_lat, exit_lat, entry_lon, exit_lon = ev["entry_lat"], ev["exit_lat"], ev["entry_lon"], ev["exit_lon"]
     depths, lengths, amin, amax = ev["max_depth_m"], ev["path_length_m"], ev["min_alt_ft"], ev["max_alt_ft"]
     n_inside, path_list = ev["n_fixes_inside"], ev["paths"]
-    zarr = np.array([z.id for z in zones] + [""], dtype=object)
     limited = np.array([z.has_vertical_limits for z in zones] + [False])
-    alt_source = np.where(
-        ~limited[zone], "none",
-        np.where(g_used & b_used, "mixed", np.where(g_used, "geometric", "barometric")),
-    )  # fmt: skip
-    us = lambda x: pa.array(np.round(x * 1e6).astype("int64"), pa.timestamp("us", tz="UTC"))  # noqa: E731
     cols = {
-        "icao24": np.array([format(int(x), "06x") for x in tr.icao24[prep.start[track]]], dtype=object),
+        "icao24": hex24(tr.icao24[prep.start[track]]),
         "callsign": callsign,
-        "zone": zarr[zone],
-        "zone_name": np.array([z.name for z in zones] + [""], dtype=object)[zone],
-        "zone_kind": np.array([z.kind for z in zones] + [""], dtype=object)[zone],
-        "entry_time": us(entry_time),
-        "exit_time": us(exit_time),
+        **zone_columns(zones, zone),
+        "entry_time": timestamps(entry_time),
+        "exit_time": timestamps(exit_time),
         "entry_observed": obs0,
         "exit_observed": obs1,
         "duration_s": exit_time - entry_time,
@@ -193,17 +190,14 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
         "min_alt_ft": amin,
         "max_alt_ft": amax,
         "n_fixes_inside": n_inside.astype(np.int64),
-        "altitude_source": alt_source.astype(object),
-        "lower_limit": np.array([str(z.lower) for z in zones] + [""], dtype=object)[zone],
-        "upper_limit": np.array([str(z.upper) for z in zones] + [""], dtype=object)[zone],
-        "track_start": us(tr.time[prep.start[track]]),
-        "source": np.full(ne, tr.source, dtype=object),
+        "altitude_source": altitude_source(limited[zone], g_used, b_used),
+        "track_start": timestamps(tr.time[prep.start[track]]),
+        "source": words(np.zeros(ne, np.int64), [tr.source]),
         **_integrity_columns(prep, first, last, s0, limited[zone], n_threads),
     }
-    table = pa.table({k: pa.array(v, type=SCHEMA.field(k).type) if not isinstance(v, pa.Array) else v
-                      for k, v in cols.items()}, schema=SCHEMA)  # fmt: skip
+    table = table_of(cols, SCHEMA)
     if paths:
-        table = table.append_column("path", pa.array(path_list, pa.list_(pa.list_(pa.float64(), 3))))
+        table = table.append_column("path", path_list)
     return table
 
 
@@ -212,11 +206,34 @@ def _integrity_columns(prep: Prepared, first, last, s0, vertical, n_threads: int
     (see :func:`skyfence._integrity.episode_flags` for the fixes that count)."""
     if prep.flags is None:
         prep.flags = fix_flags(prep.tracks, n_threads)
-    eflags = episode_flags(prep.flags, first, last, s0, vertical)
+    return integrity_columns(episode_flags(prep.flags, first, last, s0, vertical))
+
+
+def integrity_columns(eflags: np.ndarray) -> dict:
+    """The ``integrity`` (ok/suspect) and ``integrity_reasons`` columns from
+    the episodes' flags (0: ok)."""
+    return {"integrity": words(eflags != 0, ("ok", "suspect")), "integrity_reasons": strings(reasons(eflags))}
+
+
+def zone_columns(zones: list[Zone], zone: np.ndarray) -> dict:
+    """The columns naming each episode's zone (``zone``: index into ``zones``)."""
+    def of(values):
+        return words(zone, [*values, ""])
+
     return {
-        "integrity": np.where(eflags != 0, "suspect", "ok").astype(object),
-        "integrity_reasons": reasons(eflags),
-    }
+        "zone": of(z.id for z in zones), "zone_name": of(z.name for z in zones),
+        "zone_kind": of(z.kind for z in zones), "lower_limit": of(str(z.lower) for z in zones),
+        "upper_limit": of(str(z.upper) for z in zones),
+    }  # fmt: skip
+
+
+ALT_SOURCES = ("none", "mixed", "geometric", "barometric")
+
+
+def altitude_source(limited: np.ndarray, g_used: np.ndarray, b_used: np.ndarray) -> pa.Array:
+    """Which altitudes each episode was judged on: none where its zone has no
+    vertical limits, else geometric, barometric or both (mixed)."""
+    return words(np.where(~limited, 0, np.where(g_used & b_used, 1, np.where(g_used, 2, 3))), ALT_SOURCES)
 
 
 def episode_paths(tr, first, last, elon, elat, xlon, xlat):
@@ -291,15 +308,20 @@ def _measure(tr, index, zone, first, last, elon, elat, xlon, xlat, alt, ealt, xa
     ptr, lon, lat, fix = episode_paths(tr, first, last, elon, elat, xlon, xlat)
     ne = len(zone)
     if ne == 0:
-        return np.zeros(0), np.zeros(0), []
+        return np.zeros(0), np.zeros(0), _path_array(np.zeros(1, np.int64), np.empty((0, 3)))
     cum = _arc_lengths(ptr, lon, lat)
     lengths = cum[ptr[1:] - 1]
     dep = depths(ptr, lon, lat, cum, zone.astype(np.int64), index.boundary, n_threads, _WINDOWS.scoped(index))
-    paths = []
+    paths = None
     if alt is not None:
         h = alt[np.where(fix < 0, 0, fix)]
         h[ptr[:-1]] = ealt
         h[ptr[1:] - 1] = xalt
-        pts = np.stack([wrap_lon(lon), lat, h], 1)
-        paths = [pts[ptr[j] : ptr[j + 1]].tolist() for j in range(ne)]
+        paths = _path_array(ptr, np.stack([wrap_lon(lon), lat, h], 1))
     return lengths, dep, paths
+
+
+def _path_array(ptr: np.ndarray, points: np.ndarray) -> pa.Array:
+    """The ``path`` column: episode ``j`` is ``points[ptr[j]:ptr[j + 1]]`` (n x 3)."""
+    flat = pa.FixedSizeListArray.from_arrays(from_numpy(points.ravel()), 3)
+    return pa.ListArray.from_arrays(from_numpy(ptr.astype(np.int32)), flat).cast(PATH_TYPE)

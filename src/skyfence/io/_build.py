@@ -27,6 +27,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._arrow import nulls, to_numpy
 from .._integrity import input_order_flags
 from .._tracks import ReadStats, Tracks
 from ._schema import NUMERIC_COLUMNS, Spec
@@ -129,9 +130,7 @@ def _to_numpy_float(arr) -> np.ndarray:
     arr = _combine(arr)
     if arr.type != pa.float64():
         arr = pc.cast(arr, pa.float64(), safe=False)
-    if arr.null_count:
-        arr = pc.fill_null(arr, np.nan)
-    return arr.to_numpy(zero_copy_only=False)
+    return to_numpy(arr, fill=np.nan)
 
 
 def _first(mask: np.ndarray) -> int:
@@ -164,9 +163,8 @@ def _floats(arr, field: str, ctx: Context) -> np.ndarray:
 
 
 def _to_numpy_isnull(arr) -> np.ndarray:
-    import pyarrow.compute as pc
-
-    return pc.is_null(_combine(arr)).to_numpy(zero_copy_only=False)
+    bad = nulls(arr)
+    return np.zeros(len(arr), bool) if bad is None else bad
 
 
 def _parse_numbers(arr, field: str, ctx: Context) -> np.ndarray:
@@ -231,13 +229,13 @@ def _seconds(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
         numeric = True
         if pa.types.is_integer(t):
             ints = pc.cast(_combine(arr), pa.int64())
-            nulls = _to_numpy_isnull(ints) if ints.null_count else None
-            ticks = pc.fill_null(ints, 0).to_numpy(zero_copy_only=False)
+            missing = nulls(ints)
+            ticks = to_numpy(ints, fill=0)
             if unit == "epoch":
                 unit = "ms" if len(ticks) and np.abs(ticks).max() >= 10**11 else "s"
             values = _int_seconds(ticks, _PER_SECOND.get(unit, 1))
-            if nulls is not None:
-                values[nulls] = np.nan
+            if missing is not None:
+                values[missing] = np.nan
         else:
             values = _floats(arr, field, ctx)
             if unit == "epoch":
@@ -291,10 +289,10 @@ def _timestamps(arr) -> np.ndarray:
     arr = _combine(arr)
     per_second = _PER_SECOND[arr.type.unit]
     ints = arr.view(pa.int64())
-    nulls = _to_numpy_isnull(ints) if ints.null_count else None
-    values = _int_seconds(pc.fill_null(ints, 0).to_numpy(zero_copy_only=False), per_second)
-    if nulls is not None:
-        values[nulls] = np.nan
+    missing = nulls(ints)
+    values = _int_seconds(to_numpy(ints, fill=0), per_second)
+    if missing is not None:
+        values[missing] = np.nan
     return values
 
 
@@ -400,9 +398,7 @@ def _codes_arrow(arr):
             arr = pc.dictionary_encode(arr)
         dictionary = arr.dictionary
         indices = arr.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, -1)
-    return indices.to_numpy(zero_copy_only=False), dictionary
+    return to_numpy(indices, fill=-1), dictionary
 
 
 def _icao24(arr, field: str, n: int, ctx: Context):

@@ -106,8 +106,18 @@ def _cat(parts: list[dict], spec: dict) -> dict:
     return {k: np.concatenate([p[k] for p in parts]) for k in spec}
 
 
+def _positions(idx: np.ndarray) -> np.ndarray:
+    """An index for ``np.take``: a mask's true positions, or integer positions as intp.
+    ``np.take`` on intp positions gathers 1.4x faster than ``v[idx]``; a scattered
+    mask, and int32 positions, cost ``v[idx]`` twice that again (numpy 2.4)."""
+    if idx.dtype == np.bool_:
+        return np.flatnonzero(idx)
+    return idx if idx.dtype == np.intp else idx.astype(np.intp)
+
+
 def _take(d: dict, idx) -> dict:
-    return {k: v[idx] for k, v in d.items()}
+    idx = _positions(np.asarray(idx))
+    return {k: np.take(v, idx) for k, v in d.items()}
 
 
 class _Chunk(NamedTuple):
@@ -163,7 +173,7 @@ class _Chunk(NamedTuple):
         cols = {}
         for k in _POOL:
             parts = [_col(c.cols, k, consume) for c in chunks]
-            cols[k] = np.concatenate([v if r is None else v[r] for v, r in zip(parts, picks)])
+            cols[k] = np.concatenate([v if r is None else np.take(v, r) for v, r in zip(parts, picks)])
             del parts
         lens = np.concatenate([c.hi - c.lo for c in chunks])
         hi = np.cumsum(lens)
@@ -173,8 +183,9 @@ class _Chunk(NamedTuple):
 
 def _take_inplace(d: dict, idx) -> None:
     """``_take``, column by column, so that only one column is held twice."""
+    idx = _positions(np.asarray(idx))
     for k in list(d):
-        d[k] = d[k][idx]
+        d[k] = np.take(d[k], idx)
 
 
 def _reorder(d: dict, order: np.ndarray) -> None:
@@ -210,9 +221,9 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
         picks.append(off[-1] + (np.arange(sizes[-1]) if rows is None else rows))
     take = np.concatenate(picks) if len(picks) > 1 else picks[0]
     icao = np.concatenate([c["icao"] for c in srcs]) if len(srcs) > 1 else srcs[0]["icao"]
-    order = np.argsort(icao[take], kind="stable")
+    order = np.argsort(np.take(icao, take), kind="stable")
     if not (order[1:] > order[:-1]).all():
-        take = take[order]
+        take = np.take(take, order)
     out = {}
     if len(take) == len(icao) and (take[1:] > take[:-1]).all():  # every row, in place
         for k in _POOL:
@@ -232,7 +243,7 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
             del cols
         return out
     for k in _POOL:
-        out[k] = _joined(srcs, owned, k)[take]
+        out[k] = np.take(_joined(srcs, owned, k), take)
     return out
 
 
@@ -449,7 +460,7 @@ class StreamDetector:
         rows = np.arange(n)
         if n > 1 and not _is_sorted(icao, time):
             rows = aircraft_order(icao, time)  # stable: input order wins ties
-            icao, time = icao[rows], time[rows]
+            icao, time = np.take(icao, rows), np.take(time, rows)
         keep = self._check_processed(icao, time)
         if keep is not None:
             rows, icao, time = rows[keep], icao[keep], time[keep]
@@ -534,7 +545,7 @@ class StreamDetector:
             _take_inplace(P, ~dup)
             icao, time = P["icao"], P["time"]
             n = len(icao)
-        idx = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)  # small index arrays: less memory
+        idx = np.arange(n)
         new_ac = np.ones(n, bool)
         new_ac[1:] = icao[1:] != icao[:-1]
         tail = np.ones(n, bool)
@@ -607,12 +618,10 @@ class StreamDetector:
         firsts = first_bad[first_bad < n]
         cont_new = np.zeros(n, bool)
         cont_new[firsts] = cin[np.searchsorted(ps, firsts)]  # the first kept fix starts a piece
-        self._carry({
-            "icao": icao[kept], "time": time[kept], "lat": P["lat"][kept], "lon": P["lon"][kept],
-            "baro": baro[kept], "geo": geo[kept], "cs": ff[kept], "tstart": tstart[kept],
-            "gtid": gtid[kept], "cont": cont_new[kept], "gs": P["gs"][kept], "trk": P["trk"][kept],
-            "flags": P["flags"][kept],
-        })  # fmt: skip
+        self._carry(_take({
+            "icao": icao, "time": time, "lat": P["lat"], "lon": P["lon"], "baro": baro, "geo": geo, "cs": ff,
+            "tstart": tstart, "gtid": gtid, "cont": cont_new, "gs": P["gs"], "trk": P["trk"], "flags": P["flags"],
+        }, kept))  # fmt: skip
 
     def _wake(self, icao: np.ndarray, eod: bool) -> tuple[list, list]:
         """Split the carried chunks into the fixes of the aircraft ``icao`` (the new
@@ -740,15 +749,16 @@ class StreamDetector:
         start = np.zeros(len(lens) + 1, np.int64)
         np.cumsum(lens, out=start[1:])
         rows = np.arange(start[-1]) - np.repeat(start[:-1], lens) + np.repeat(seg0, lens)
-        alt_fl, g = baro[rows], geo[rows]
+        alt_fl, g = np.take(baro, rows), np.take(geo, rows)
         nan = unknown(len(rows))  # read only, by every column not carried
         cols = dict(
-            time=P["time"][rows], lat=P["lat"][rows], lon=P["lon"][rows], alt_baro_ft=alt_fl, alt_geo_ft=g,
-            groundspeed_kt=P["gs"][rows], track_deg=P["trk"][rows], vertical_rate_fpm=nan,
+            time=np.take(P["time"], rows), lat=np.take(P["lat"], rows), lon=np.take(P["lon"], rows),
+            alt_baro_ft=alt_fl, alt_geo_ft=g, groundspeed_kt=np.take(P["gs"], rows),
+            track_deg=np.take(P["trk"], rows), vertical_rate_fpm=nan,
             callsign=np.full(len(rows), -1, np.int32), nic=nan, nacp=nan, sil=nan,  # in flags already
-            flags=P["flags"][rows],
+            flags=np.take(P["flags"], rows),
         )  # fmt: skip
-        tr = Tracks(icao24=P["icao"][rows], **cols)
+        tr = Tracks(icao24=np.take(P["icao"], rows), **cols)
         # integrity flags of each fix with its piece as context (each piece its own
         # "aircraft"), so that they depend on the fixes only, not on the batching
         piece_id = np.repeat(np.arange(len(lens), dtype=np.uint32), lens)

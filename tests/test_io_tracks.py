@@ -476,6 +476,37 @@ def test_parquet_integer_icao24_and_mapping(tmp_path):
     assert np.isnan(tr.alt_baro_ft).all()
 
 
+def test_parquet_batches_share_equal_dictionaries_only(tmp_path):
+    """Batches of a file reuse the address and callsign tables of an equal
+    dictionary (skyfence.io._build._per_dictionary) and build new ones when a
+    row group's dictionary differs."""
+    from skyfence.io._parquet import iter_batches
+
+    n = 60
+    icao = [["abc123", "ABC124"], ["00000f", "abc123", "4b1814"]]
+    calls = [["AAA1 ", "BBB2"], ["CCC3", " AAA1", ""]]
+    parts = []
+    for g in range(2):
+        parts.append(pa.table({
+            "icao24": [icao[g][i % len(icao[g])] for i in range(n)],
+            "callsign": [calls[g][i % len(calls[g])] for i in range(n)],
+            "time": np.arange(n, dtype=float) + 1_600_000_000 + 1000 * g,
+            "lat": np.full(n, 47.0), "lon": np.full(n, 8.0),
+        }))  # fmt: skip
+    path = tmp_path / "two_groups.parquet"
+    with pq.ParquetWriter(path, parts[0].schema) as w:
+        for t in parts:
+            w.write_table(t)
+    batches = list(iter_batches([str(path)], batch_rows=25))
+    assert len(batches) > 4
+    got_icao = np.concatenate([b.icao24 for b in batches])
+    got_calls = [b.callsigns[c] if c >= 0 else None for b in batches for c in b.callsign]
+    want_icao = [int(icao[g][i % len(icao[g])], 16) for g in range(2) for i in range(n)]
+    want_calls = [calls[g][i % len(calls[g])].strip() or None for g in range(2) for i in range(n)]
+    assert got_icao.tolist() == want_icao
+    assert got_calls == want_calls
+
+
 def test_stdin(monkeypatch, tmp_path, test_data):
     class FakeStdin:
         def __init__(self, data: bytes):

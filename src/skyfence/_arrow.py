@@ -67,11 +67,10 @@ def to_numpy(arr, fill=None) -> np.ndarray:
             out = np.frombuffer(data, dtype, count=n, offset=arr.offset * dtype.itemsize)
     else:
         raise TypeError(f"no numpy view of Arrow {t}")
-    if fill is not None:
-        bad = nulls(arr)
-        if bad is not None:
-            out = out.copy()
-            out[bad] = fill
+    if fill is not None and arr.null_count:
+        if arr.null_count == n:
+            return np.full(n, fill, out.dtype)
+        out = np.where(nulls(arr), fill, out)  # one pass: a copy with the nulls filled
     return out
 
 

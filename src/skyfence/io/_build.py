@@ -40,10 +40,11 @@ _NULL_WORDS = {"", "nan", "na", "n/a", "null", "none", "-nan", "#n/a"}
 class Context:
     """Where a reader is: source name, format name and row -> location."""
 
-    def __init__(self, src, spec_format: str, where):
+    def __init__(self, src, spec_format: str, where, memo: dict | None = None):
         self.src = src
         self.format = spec_format
         self._where = where  # row index (0-based) -> (line number, "line 12")
+        self.memo = memo  # shared by the batches of one file: see per_dictionary
 
     def fail(self, message: str, *, row: int | None = None, field: str | None = None):
         line = None
@@ -346,12 +347,6 @@ def _parse_times(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
     return values, False
 
 
-def _codes(arr) -> tuple[np.ndarray, list]:
-    """Dictionary codes (int32/int64, -1 = null) and the dictionary values of a string-like column."""
-    codes, dictionary = _codes_arrow(arr)
-    return codes, dictionary.to_pylist() if dictionary is not None else []
-
-
 _HEX = np.zeros(256, np.int64)
 _HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
 _HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
@@ -424,6 +419,34 @@ def _icao24(arr, field: str, n: int, ctx: Context):
         row = int(valid[0]) if len(valid) else 0
         raise ctx.fail(f"column holds {t} values, expected 24-bit hex addresses", row=row, field=field)
     codes, dictionary = _codes_arrow(arr)
+    table, group_of = _per_dictionary(ctx, ("icao24", field), dictionary,
+                                      lambda: _address_table(dictionary, codes, field, ctx))  # fmt: skip
+    icao = np.empty(len(codes), np.uint32)
+    missing = np.empty(len(codes), bool)
+    groups = np.empty(len(codes), group_of.dtype)
+    _address_rows(table, group_of, codes, icao, missing, groups)
+    return icao, missing, groups
+
+
+def _per_dictionary(ctx: Context, key, dictionary, make):
+    """``make()``, a function of a dictionary-encoded column's dictionary,
+    remembered for the file's next batch whose dictionary is equal (Parquet
+    row groups usually share one: 25,000 addresses and 1,500 callsigns parsed
+    once per file, not once per batch)."""
+    memo = ctx.memo if ctx is not None else None
+    if memo is None or dictionary is None:
+        return make()
+    hit = memo.get(key)
+    if hit is not None and hit[0].equals(dictionary):
+        return hit[1]
+    out = make()
+    memo[key] = (dictionary, out)
+    return out
+
+
+def _address_table(dictionary, codes, field: str, ctx: Context):
+    """The address of each dictionary entry (-1: none; a last entry -1 for
+    the code of nulls) and its group number (:func:`_icao24`)."""
     fast = _hex_values(dictionary)
     values = [] if fast is not None or dictionary is None else dictionary.to_pylist()
     table = np.zeros((len(fast) if fast is not None else len(values)) + 1, np.int64)  # last entry: code -1 (null)
@@ -446,11 +469,7 @@ def _icao24(arr, field: str, n: int, ctx: Context):
         group_of = np.arange(len(table), dtype=np.uint16 if len(table) <= 1 << 16 else np.uint32)
     else:
         group_of = _small_groups(table)
-    icao = np.empty(len(codes), np.uint32)
-    missing = np.empty(len(codes), bool)
-    groups = np.empty(len(codes), group_of.dtype)
-    _address_rows(table, group_of, codes, icao, missing, groups)
-    return icao, missing, groups
+    return table, group_of
 
 
 @numba.njit(cache=True, nogil=True)
@@ -493,14 +512,22 @@ def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:
             valid = np.flatnonzero(~_to_numpy_isnull(arr))
             row = int(valid[0]) if len(valid) else 0
             raise ctx.fail(f"column holds {t} values, expected callsign text", row=row, field=field)
-    codes, values = _codes(arr)
+    codes, dictionary = _codes_arrow(arr)
+    table, names = _per_dictionary(ctx, ("callsign", field), dictionary, lambda: _callsign_table(dictionary))
+    return table[codes], names
+
+
+def _callsign_table(dictionary) -> tuple[np.ndarray, tuple]:
+    """The code of each dictionary entry (-1: empty; a last entry -1 for the
+    code of nulls) into the tuple of distinct stripped callsigns."""
+    values = dictionary.to_pylist() if dictionary is not None else []
     names: dict[str, int] = {}
     table = np.empty(len(values) + 1, np.int32)
     table[-1] = -1
     for k, s in enumerate(values):
         s2 = s.strip() if s is not None else ""
         table[k] = names.setdefault(s2, len(names)) if s2 else -1
-    return table[codes], tuple(names)
+    return table, tuple(names)
 
 
 def _repeated(groups: np.ndarray, time: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -175,11 +175,12 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
             # already open and the footer already read are handed over, not fetched again)
             pf = pq.ParquetFile(source, metadata=pf.metadata, read_dictionary=as_dict, **opts)
         offset = 0
+        memo: dict = {}  # what the batches share (their dictionaries' tables)
         try:  # decoded on this thread: the stream reads on a thread of its own beside the engine,
             # and Arrow's pool would add 15 % of the reading CPU in hand-offs
             for batch in pf.iter_batches(batch_size=batch_rows, columns=wanted, use_threads=False):
                 off = offset
-                ctx = Context(src, spec.format, lambda i, off=off: (off + i + 1, f"row {off + i + 1}"))
+                ctx = Context(src, spec.format, lambda i, off=off: (off + i + 1, f"row {off + i + 1}"), memo)
                 arrays = {c: batch.column(c) for c in batch.schema.names}
                 tracks = build_tracks(arrays, batch.num_rows, spec, ctx, writable=False)  # read, not written
                 offset += batch.num_rows

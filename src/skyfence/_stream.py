@@ -74,7 +74,8 @@ _POOL = {
     "gtid": np.int64, "cont": np.bool_, "gs": np.float64, "trk": np.float64,
     "flags": np.uint16,  # the reader's and the quality indicators' (quality_flags): set as fixes arrive
 }  # fmt: skip
-_NEW = {k: v for k, v in _POOL.items() if k not in ("tstart", "gtid", "cont")}  # fixes as fed
+_FRESH = {"tstart": np.nan, "gtid": -1, "cont": False}  # carried columns' values for the fixes as fed
+_NEW = {k: v for k, v in _POOL.items() if k not in _FRESH}  # fixes as fed
 _FRAG = {
     "gtid": np.int64, "zone": np.int64, "icao": np.uint32, "seq": np.int64, "cand": np.bool_,
     "cout": np.bool_, "entry_f": np.float64, "entry_lat": np.float64, "entry_lon": np.float64,
@@ -203,13 +204,22 @@ def _reorder(d: dict, order: np.ndarray) -> None:
         v[moved] = v[src]
 
 
+def _fresh(cols: dict) -> dict:
+    """Fixes as fed (columns ``_NEW``): the carried columns ``_FRESH`` added (in place)."""
+    n = len(cols["icao"])
+    cols.update({k: np.full(n, v, _POOL[k]) for k, v in _FRESH.items()})
+    return cols
+
+
 def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None) -> dict:
     """One table of fixes sorted by aircraft (stable: carried fixes first): the
     rows of carried chunks (``(columns, rows or None for all, shared)`` from
     :meth:`StreamDetector._split_pools`) and the rows ``rows`` of the new
-    fixes ``N``, in that order.  The order is found on the addresses alone and
-    each column is gathered once, emptying the sources column by column
-    (except the chunks still ``shared`` with the fixes carried on)."""
+    fixes ``N`` (columns ``_NEW``), in that order.  The order is found on the
+    addresses alone and each column is gathered once, emptying the sources
+    column by column (except the chunks still ``shared`` with the fixes
+    carried on); the ``_FRESH`` columns are gathered from the carried fixes
+    alone, the new ones getting their fixed values."""
     srcs = [c for c, _, _ in parts] + ([N] if N is not None else [])
     if not srcs:
         return _empty(_POOL)
@@ -226,6 +236,8 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
         take = np.take(take, order)
     out = {}
     if len(take) == len(icao) and (take[1:] > take[:-1]).all():  # every row, in place
+        if N is not None:
+            _fresh(N)
         for k in _POOL:
             out[k] = _joined(srcs, owned, k)
         return out
@@ -234,6 +246,8 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
     src = np.searchsorted(off, take, side="right") - 1
     brk = np.flatnonzero((np.diff(take) != 1) | (np.diff(src) != 0)) + 1
     if len(brk) < len(take) // 1024:
+        if N is not None:
+            _fresh(N)
         a = np.concatenate([[0], brk])
         first = take[a] - off[src[a]]
         runs = list(zip(src[a].tolist(), first.tolist(), (first + np.diff(np.append(a, len(take)))).tolist()))
@@ -242,8 +256,14 @@ def _assemble(parts: list, N: dict | None = None, rows: np.ndarray | None = None
             out[k] = np.concatenate([cols[j][x:y] for j, x, y in runs])
             del cols
         return out
+    carried = np.flatnonzero(take < off[-1]) if N is not None else None
     for k in _POOL:
-        out[k] = np.take(_joined(srcs, owned, k), take)
+        if carried is None or k not in _FRESH:
+            out[k] = np.take(_joined(srcs, owned, k), take)
+            continue
+        out[k] = np.full(len(take), _FRESH[k], _POOL[k])
+        if len(carried):
+            out[k][carried] = np.take(_joined(srcs[:-1], owned[:-1], k), np.take(take, carried))
     return out
 
 
@@ -464,7 +484,6 @@ class StreamDetector:
         keep = self._check_processed(icao, time)
         if keep is not None:
             rows, icao, time = rows[keep], icao[keep], time[keep]
-        N["tstart"], N["gtid"], N["cont"] = np.full(n, np.nan), np.full(n, -1, np.int64), np.zeros(n, bool)
         # only the aircraft with new fixes (all at the end of data) are looked at: for the
         # others nothing can have changed, so their carried fixes stay where they are; nor
         # for those whose fixes so far all lie in one window of one track (no piece of
@@ -473,7 +492,7 @@ class StreamDetector:
         if not eod:
             wake = self._defer(icao, time)
             if wake is not None:
-                self._carry(_take(N, rows[~wake]))
+                self._carry(_fresh(_take(N, rows[~wake])))
                 rows, icao = rows[wake], icao[wake]
         active, self.pools = self._wake(icao, eod)
         P = _assemble(active, N, rows)

@@ -376,8 +376,10 @@ def test_repeated_position_many_aircraft_matches_reference():
                 seen.add(key)
         return expected
 
-    # rows in random order (sorted to find repeats), then in time order (one pass)
-    for order in (np.arange(n), np.argsort(time, kind="stable")):
+    # rows in random order (sorted to find repeats), in time order (one pass), and by a
+    # report time a little after each position time (OpenSky's: radix and insertion sort)
+    nearly = np.argsort(time + rng.uniform(0, 3, n), kind="stable")
+    for order in (np.arange(n), np.argsort(time, kind="stable"), nearly):
         ic, t, k = icao[order], time[order], keep[order]
         expected = reference(ic, t, k)
         assert expected.sum() > 100

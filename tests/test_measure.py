@@ -147,8 +147,8 @@ def test_window_cache_gives_the_same_depths_and_keeps_its_budget():
     for _ in range(2):  # built, then reused
         np.testing.assert_array_equal(depths(ptr, lon, lat, cum, zone, lambda z: edges, cache=cache.scoped(owner)),
                                       plain)  # fmt: skip
-    assert len(cache.items) > 4 and cache.held == sum(w.nbytes() for w in cache.items.values())
-    small = WindowCache(budget=max(w.nbytes() for w in cache.items.values()) * 4)
+    assert len(cache.items) > 4 and cache.held == sum(w.size for w in cache.items.values())
+    small = WindowCache(budget=max(w.size for w in cache.items.values()) * 4)
     depths(ptr, lon, lat, cum, zone, lambda z: edges, cache=small.scoped(owner))
     assert 0 < small.held <= small.budget
     del owner

@@ -201,22 +201,19 @@ FINE_RINGS = 32  # nearest-edge queries farther than this many empty fine cells 
 class Window:
     """A zone's edges near a centre, projected and gridded."""
 
-    def __init__(self, edges, cx, cy, w):
-        """``edges``: a zone's :func:`edge_arrays`; the box ``cx ± _half_width(w, cy)``, ``cy ± w``."""
-        self.pts = _window_edges(*edges, float(cx), float(cy), float(w), float(_half_width(w, cy)), PIECE_DEG)
+    def __init__(self, edges, cx, cy, w, wlon):
+        """``edges``: a zone's :func:`edge_arrays`; the box ``cx ± wlon``, ``cy ± w``
+        (``wlon``: :func:`_half_width`)."""
+        self.pts = _window_edges(*edges, float(cx), float(cy), float(w), float(wlon), PIECE_DEG)
         self.empty = self.pts.shape[1] == 0
+        self.size = 1024 + self.pts.nbytes  # its arrays, and 1 KB for the objects
         if self.empty:
             return
         self.fine = _build_grid(self.pts, 1)
         # the coarse grid only where some cell is far enough from every edge to use it
         self.coarse = _build_grid(self.pts, 8) if self.fine[7].max() > FINE_RINGS else self.fine
-
-    def nbytes(self) -> int:
-        """Its arrays, and 1 KB for the objects (an empty window costs that)."""
-        if self.empty:
-            return 1024 + self.pts.nbytes
         grids = (self.fine,) if self.coarse is self.fine else (self.fine, self.coarse)
-        return 1024 + self.pts.nbytes + sum(a.nbytes for g in grids for a in g[5:])
+        self.size += sum(a.nbytes for g in grids for a in g[5:])
 
 class WindowCache:
     """Windows kept from call to call (a stream measures the pieces of the same
@@ -246,7 +243,7 @@ class WindowCache:
         with self.lock:
             self.owners.discard(tag)
             for key in [k for k in self.items if k[0] == tag]:
-                self.held -= self.items.pop(key).nbytes()
+                self.held -= self.items.pop(key).size
 
     def get(self, key, make) -> Window:
         with self.lock:
@@ -255,7 +252,7 @@ class WindowCache:
                 self.items.move_to_end(key)
                 return win
         win = make()
-        size = win.nbytes()
+        size = win.size
         if size > self.budget // 4:
             return win
         with self.lock:
@@ -264,7 +261,7 @@ class WindowCache:
                 self.held += size
                 while self.held > self.budget:
                     _, old = self.items.popitem(last=False)
-                    self.held -= old.nbytes()
+                    self.held -= old.size
         return win
 
 
@@ -284,12 +281,11 @@ def _half_width(w, cy):
     return np.minimum(360.0, w / np.maximum(np.cos(np.radians(np.minimum(89.0, np.abs(cy) + w))), 1e-3))
 
 
-def _covered(w, cx, cy, lo, hi, la, lb) -> np.ndarray:
+def _covered(w, cx, cy, wlon, lo, hi, la, lb) -> np.ndarray:
     """Lower bounds (m) on the distance from paths with these bounds to any edge
-    outside their windows (half-height ``w``, centres ``cx``, ``cy``)."""
+    outside their windows (half-height ``w`` and half-width ``wlon``, centres ``cx``, ``cy``)."""
     if w >= WINDOWS[-1]:
         return np.full(len(lo), np.inf)
-    wlon = _half_width(w, cy)
     dlat = np.minimum(cy + w - lb, la - (cy - w)) * 110_000.0
     coslat = np.cos(np.radians(np.minimum(89.0, np.maximum(np.abs(la), np.abs(lb)))))
     dlon = np.minimum(cx + wlon - hi, lo - (cx - wlon)) * 111_000.0 * coslat
@@ -326,14 +322,15 @@ def depths(ptr, lon, lat, cum, zone, zone_edges, n_threads: int = 1, cache: _Sco
         zp, xp, yp = zone[pending], cx[pending], cy[pending]
         new = (zp[1:] != zp[:-1]) | (xp[1:] != xp[:-1]) | (yp[1:] != yp[:-1])
         groups = np.split(pending, np.flatnonzero(new) + 1)
-        covered = np.empty(n)
-        covered[pending] = _covered(w, xp, yp, lo[pending], hi[pending], la[pending], lb[pending])
+        wlon, covered = np.empty(n), np.empty(n)
+        wlon[pending] = _half_width(w, yp)
+        covered[pending] = _covered(w, xp, yp, wlon[pending], lo[pending], hi[pending], la[pending], lb[pending])
 
-        def measure(eps, w=w, covered=covered):
+        def measure(eps, w=w, covered=covered, wlon=wlon):
             """Depths of one group of episodes; returns those needing a wider window."""
             z, x0, y0 = int(zone[eps[0]]), float(cx[eps[0]]), float(cy[eps[0]])
             def make():  # one group per (zone, centre, width)
-                return Window(zone_edges(z), x0, y0, w)
+                return Window(zone_edges(z), x0, y0, w, wlon[eps[0]])
 
             win = make() if cache is None else cache.get((z, x0, y0, w), make)
             if win.empty:

@@ -509,10 +509,10 @@ class StreamDetector:
         if not len(self.proc_icao) or not len(icao):
             return None
         pos = _lookup(self.proc_icao, icao)
-        found = self.proc_icao[pos] == icao
+        found = np.take(self.proc_icao, pos) == icao
         if not found.any():
             return None
-        pt, po = self.proc_time[pos], self.proc_open[pos]
+        pt, po = np.take(self.proc_time, pos), np.take(self.proc_open, pos)
         bad = found & ((time < pt) | (~po & (time > pt) & (time - pt <= self.max_gap)))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
@@ -583,8 +583,8 @@ class StreamDetector:
         baro = _fill(P["baro"], time, starts)
         geo = _fill(P["geo"], time, starts)
         ac_no = np.cumsum(new_ac, dtype=idx.dtype) - 1
-        ac_end = np.flatnonzero(tail)[ac_no]
-        last_gt = gt_first == gt_first[ac_end]
+        ac_end = np.take(np.flatnonzero(tail), ac_no)
+        last_gt = gt_first == np.take(gt_first, ac_end)
         final = np.ones(n, bool)
         if not eod:  # altitudes still waiting for a later known value
             _waiting_altitudes(baro, geo, gt_first, last_gt, final)
@@ -609,7 +609,8 @@ class StreamDetector:
             ready = np.ones(len(ps), bool)
             first_bad = np.full(ac_no[-1] + 1, n)
         else:
-            nf = np.concatenate([[0], np.cumsum(~final)])
+            nf = np.zeros(n + 1, np.int64)  # non-final fixes before each (dtype given: 6x faster)
+            np.cumsum(~final, dtype=np.int64, out=nf[1:])
             ready = (nf[ce + 1] == nf[ps]) & ~tail[ce] & (brk[after] | final[after])
             first_bad = np.full(ac_no[-1] + 1, n)
             np.minimum.at(first_bad, pac[~ready], ps[~ready])
@@ -623,7 +624,7 @@ class StreamDetector:
                 self._run(P, baro, geo, ff, bf, gtid, tstart, last_gt, ps, ce, cin, cont_out, sl, eod)
 
         # what was run is dropped; the rest is carried
-        keep = idx >= first_bad[ac_no]
+        keep = idx >= np.take(first_bad, ac_no)
         last_run = np.full(ac_no[-1] + 1, -1)
         np.maximum.at(last_run, pac[ready], ce[ready])
         touched = np.flatnonzero(last_run >= 0)

@@ -8,9 +8,9 @@ import pyarrow as pa
 from ._tracks import Tracks
 from .engine._episodes import episodes_table
 from .engine._index import load_or_build
-from .engine._kernel import detect_kernel
+from .engine._kernel import crossings
 from .engine._prepare import prepare
-from .engine._threads import pool_map, threads
+from .engine._threads import pool_ranges, threads
 from .zones._model import Zone
 
 
@@ -43,23 +43,8 @@ def detect_prepared(tracks: Tracks, zones: list[Zone], *, max_gap: float = 60.0,
     """:func:`detect`, also returning the prepared tracks (for summaries)."""
     prep = prepare(tracks, max_gap)
     index = load_or_build(zones)
-    lon, lat = prep.tracks.lon, prep.tracks.lat
-
-    def run(k0: int, k1: int):
-        oi, of = detect_kernel(
-            lon, lat, prep.alt_fl, prep.alt_msl, prep.start[k0 : k1 + 1],
-            index.grid, index.zlo, index.zup, index.zlo_kind, index.zup_kind,
-        )  # fmt: skip
-        oi[:, 0] += k0
-        return oi, of
-
-    # split tracks into one range per thread, balanced by fixes
     n_threads = threads()
-    cuts = np.searchsorted(prep.start, np.linspace(0, prep.start[-1], n_threads + 1))
-    cuts[0], cuts[-1] = 0, prep.n_tracks
-    parts = _parallel(run, np.unique(cuts))
-    oi = np.concatenate([p[0] for p in parts])
-    of = np.concatenate([p[1] for p in parts])
+    oi, of = crossings(prep.tracks.lon, prep.tracks.lat, prep.alt_fl, prep.alt_msl, prep.start, index, n_threads)
     return episodes_table(prep, zones, index, oi, of, paths, n_threads), prep
 
 
@@ -79,12 +64,5 @@ def classify(lon, lat, zones: list[Zone]):
     def run(a: int, b: int):
         _classify(lon[a:b], lat[a:b], grid, out[a:b])
 
-    _parallel(run, np.unique(np.linspace(0, len(lon), threads() + 1).astype(np.int64)))
+    pool_ranges(run, np.unique(np.linspace(0, len(lon), threads() + 1).astype(np.int64)))
     return out
-
-
-def _parallel(fn, cuts):
-    """``fn(a, b)`` for each range between consecutive ``cuts``, in threads
-    (the compiled kernels release the GIL); results in order."""
-    ranges = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])] or [(0, 0)]
-    return pool_map(lambda r: fn(*r), ranges)

@@ -361,28 +361,25 @@ def aircraft_starts(icao: np.ndarray) -> np.ndarray:
     return np.append(np.flatnonzero(brk), n).astype(np.int64)
 
 
-def fix_flags(tracks, n_threads: int | None = None) -> np.ndarray:
+def fix_flags(tracks, n_threads: int | None = None, starts: np.ndarray | None = None) -> np.ndarray:
     """uint16 flags of each fix of ``tracks`` already sorted by (icao24, time)
-    without duplicate times (``prepare(...).tracks``), reader flags included."""
-    from ._detect import _parallel
-    from .engine._threads import threads
+    without duplicate times (``prepare(...).tracks``), reader flags included.
+    Each aircraft's fixes are the context of its flags, or each run of rows
+    between consecutive ``starts`` when given (the stream's pieces)."""
+    from .engine._threads import pool_ranges, row_shares, threads
 
     n = len(tracks)
     out = np.array(tracks.flags, dtype=np.uint16, copy=True)
     if n == 0:
         return out
-    gstart = aircraft_starts(tracks.icao24)
+    gstart = aircraft_starts(tracks.icao24) if starts is None else starts
     cols = (tracks.time, tracks.lat, tracks.lon, tracks.alt_baro_ft, tracks.groundspeed_kt, tracks.track_deg,
             tracks.has_quality, tracks.nic, tracks.nacp, tracks.sil)  # fmt: skip
 
     def run(k0: int, k1: int):
         _kernel(gstart[k0 : k1 + 1], *cols, out)
 
-    n_threads = n_threads or threads()
-    na = len(gstart) - 1
-    cuts = np.searchsorted(gstart, np.linspace(0, n, n_threads + 1))
-    cuts[0], cuts[-1] = 0, na
-    _parallel(run, np.unique(cuts))
+    pool_ranges(run, row_shares(gstart, n_threads or threads()))
     return out
 
 

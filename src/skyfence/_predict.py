@@ -468,24 +468,13 @@ class WarningMonitor:
 
     def _kernel(self, path: dict, npts: int):
         """The engine's crossing kernel over predicted paths (one track each)."""
-        from ._detect import _parallel
-        from .engine._kernel import detect_kernel
+        from .engine._kernel import crossings
 
         n_paths = len(path["lon"]) // npts if npts else 0
         if n_paths == 0:
             return np.empty((0, 6), np.int64), np.empty((0, 2))
-        ix = self.index
         start = np.arange(n_paths + 1, dtype=np.int64) * npts
-
-        def run(k0: int, k1: int):
-            oi, of = detect_kernel(path["lon"], path["lat"], path["fl"], path["msl"], start[k0 : k1 + 1],
-                                   ix.grid, ix.zlo, ix.zup, ix.zlo_kind, ix.zup_kind)  # fmt: skip
-            oi[:, 0] += k0
-            return oi, of
-
-        cuts = np.unique(np.linspace(0, n_paths, min(self.n_threads, n_paths) + 1).astype(np.int64))
-        parts = _parallel(run, cuts)
-        return np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts])
+        return crossings(path["lon"], path["lat"], path["fl"], path["msl"], start, self.index, self.n_threads)
 
     # -------------------------------------------------------------- episodes
     def _episodes(self, tr: Tracks, prep, rows: dict) -> pa.Table:

@@ -61,7 +61,7 @@ from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, qual
 from ._tracks import ReadStats, Tracks, unknown
 from .engine._episodes import SCHEMA, _fill_codes, altitude_source, evidence, integrity_columns, zone_columns
 from .engine._index import load_or_build
-from .engine._kernel import detect_kernel
+from .engine._kernel import crossings
 from .engine._prepare import Prepared, _fill, _is_sorted, aircraft_order
 
 WINDOW_S = 300.0  # pieces: windows of 5 minutes (shifted per aircraft)
@@ -760,8 +760,6 @@ class StreamDetector:
         self.done.append(_take(w, ~still))
 
     def _run(self, P, baro, geo, ff, bf, gtid, tstart, last_gt, ps, ce, cin, cont_out, rp, eod):
-        from ._detect import _parallel
-
         n_pieces = len(rp)
         probes = rp[cont_out[rp]]
         seg0 = np.concatenate([ps[rp], ce[probes]])
@@ -781,28 +779,14 @@ class StreamDetector:
         tr = Tracks(icao24=np.take(P["icao"], rows), **cols)
         # integrity flags of each fix with its piece as context (each piece its own
         # "aircraft"), so that they depend on the fixes only, not on the batching
-        piece_id = np.repeat(np.arange(len(lens), dtype=np.uint32), lens)
-        flags = fix_flags(Tracks(icao24=piece_id, **cols), self.n_threads)
+        flags = fix_flags(tr, self.n_threads, start)
         geo_used = ~np.isnan(g)
         prep = Prepared(tr, start, alt_fl, np.where(geo_used, g, alt_fl), geo_used, 0, flags)
         own = np.ones(start[n_pieces], bool)  # each fix counted once: not a piece's shared first fix
         own[start[:n_pieces][cin[rp]]] = False
         self.suspect_fixes += int(np.count_nonzero(flags[: start[n_pieces]][own]))
         ix = self.index
-
-        def kernel(k0: int, k1: int):
-            oi, of = detect_kernel(
-                tr.lon, tr.lat, prep.alt_fl, prep.alt_msl, start[k0 : k1 + 1],
-                ix.grid, ix.zlo, ix.zup, ix.zlo_kind, ix.zup_kind,
-            )  # fmt: skip
-            oi[:, 0] += k0
-            return oi, of
-
-        cuts = np.searchsorted(start, np.linspace(0, start[-1], self.n_threads + 1))
-        cuts[0], cuts[-1] = 0, len(lens)
-        parts = _parallel(kernel, np.unique(cuts))
-        oi = np.concatenate([p[0] for p in parts])
-        of = np.concatenate([p[1] for p in parts])
+        oi, of = crossings(tr.lon, tr.lat, prep.alt_fl, prep.alt_msl, start, ix, self.n_threads)
         track = oi[:, 0]
         nz = max(len(self.zones), 1)
         # probes: zones the next segment starts inside (the episode goes on)

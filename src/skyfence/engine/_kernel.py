@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from ._borrow import alive, borrow, borrow_grid
+from ._threads import pool_ranges, row_shares
 from ._index import BARO, EPS, OPEN, RES, cell_box, cell_of, cells_into
 
 
@@ -508,3 +509,18 @@ def _join_touching(iv_z, iv_s, iv_e, n_iv):
             iv_z[m], iv_s[m], iv_e[m] = iz[q], js[q], je[q]
             m += 1
     return m
+
+
+def crossings(lon, lat, alt_fl, alt_msl, start, index, n_threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`detect_kernel` over the tracks bounded by ``start`` against a zone
+    index (``engine._index.ZoneIndex``), on ``n_threads`` threads given ranges of
+    tracks with about equal fixes; the rows of every range, in track order."""
+
+    def run(k0: int, k1: int):
+        oi, of = detect_kernel(lon, lat, alt_fl, alt_msl, start[k0 : k1 + 1],
+                               index.grid, index.zlo, index.zup, index.zlo_kind, index.zup_kind)  # fmt: skip
+        oi[:, 0] += k0
+        return oi, of
+
+    parts = pool_ranges(run, row_shares(start, n_threads))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -11,6 +11,8 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
+import numpy as np
+
 _PREFIX = "skyfence-worker"
 _lock = threading.Lock()
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, pool)
@@ -49,3 +51,18 @@ def pool_map(fn, items: list) -> list:
     finally:
         wait(futures)  # the others end before this returns or raises
     return [first, *(f.result() for f in futures)]
+
+
+def pool_ranges(fn, cuts) -> list:
+    """``fn(a, b)`` for each range between consecutive ``cuts``, as :func:`pool_map`
+    runs them (the compiled kernels release the GIL); results in order."""
+    ranges = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])] or [(0, 0)]
+    return pool_map(lambda r: fn(*r), ranges)
+
+
+def row_shares(start: np.ndarray, n: int) -> np.ndarray:
+    """Cuts of the tracks bounded by ``start`` (track k: rows ``start[k]`` to
+    ``start[k + 1]``) into at most ``n`` ranges of tracks with about equal rows."""
+    cuts = np.searchsorted(start, np.linspace(0, start[-1], n + 1))
+    cuts[0], cuts[-1] = 0, len(start) - 1
+    return np.unique(cuts)

@@ -56,10 +56,9 @@ import numba
 import numpy as np
 import pyarrow as pa
 
-from ._arrow import hex24, table, timestamps, words
 from ._integrity import FLAGS, _episode_kernel, aircraft_starts, fix_flags, quality_flags
 from ._tracks import ReadStats, Tracks, unknown
-from .engine._episodes import SCHEMA, _fill_codes, altitude_source, evidence, integrity_columns, zone_columns
+from .engine._episodes import _fill_codes, episode_table, evidence
 from .engine._index import load_or_build
 from .engine._kernel import crossings
 from .engine._prepare import Prepared, _fill, _is_sorted, aircraft_order
@@ -896,37 +895,17 @@ def records_table(recs: dict, zones, source: str = "") -> pa.Table:
     :func:`skyfence.detect` orders it."""
     order = np.lexsort((recs["zone"], recs["entry_f"], recs["icao"]))
     r = {k: v[order] for k, v in recs.items()}
-    ne = len(order)
-    zone = r["zone"].astype(np.int64)
-    limited = np.array([z.has_vertical_limits for z in zones] + [False])[zone]
-    cols = {
-        "icao24": hex24(r["icao"]),
-        "callsign": r["callsign"],
-        **zone_columns(zones, zone),
-        "entry_time": timestamps(r["entry_f"]),
-        "exit_time": timestamps(r["exit_f"]),
-        "entry_observed": r["entry_obs"],
-        "exit_observed": r["exit_obs"],
-        "duration_s": r["exit_f"] - r["entry_f"],
-        "entry_lat": r["entry_lat"],
-        "entry_lon": r["entry_lon"],
-        "exit_lat": r["exit_lat"],
-        "exit_lon": r["exit_lon"],
-        "max_depth_m": r["depth"],
-        "path_length_m": r["length"],
-        "min_alt_ft": r["amin"],
-        "max_alt_ft": r["amax"],
-        "n_fixes_inside": r["nfix"].astype(np.int64),
-        "altitude_source": altitude_source(limited, r["g"], r["b"]),
-        "track_start": timestamps(r["tstart"]),
-        "source": words(np.zeros(ne, np.int64), [source]),
-    }
     # integrity as skyfence._integrity.episode_flags decides it, over the pieces' fixes
     bad, n_fix = r["f_bad"], r["f_n"]
     suspect = (r["f_entry"] != 0) | ((2 * bad >= n_fix) & (bad > 0))
-    eflags = np.where(suspect, r["f_or"], 0).astype(np.uint16)
-    cols.update(integrity_columns(eflags))
-    return table(cols, SCHEMA)
+    return episode_table(
+        zones, r["zone"], icao=r["icao"], callsign=r["callsign"], source=source, track_start=r["tstart"],
+        g_used=r["g"], b_used=r["b"], eflags=np.where(suspect, r["f_or"], 0).astype(np.uint16),
+        entry_time=r["entry_f"], exit_time=r["exit_f"], entry_observed=r["entry_obs"], exit_observed=r["exit_obs"],
+        entry_lat=r["entry_lat"], entry_lon=r["entry_lon"], exit_lat=r["exit_lat"], exit_lon=r["exit_lon"],
+        max_depth_m=r["depth"], path_length_m=r["length"], min_alt_ft=r["amin"], max_alt_ft=r["amax"],
+        n_fixes_inside=r["nfix"],
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- inputs

@@ -157,8 +157,7 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     tr = prep.tracks
     ev = evidence(prep, index, oi, of, paths, n_threads)
     track, zone, s0 = ev["track"], ev["zone"], ev["s0"]
-    first, last, entry_time, exit_time = ev["first"], ev["last"], ev["entry_time"], ev["exit_time"]
-    obs0, obs1, g_used, b_used = ev["entry_observed"], ev["exit_observed"], ev["g_used"], ev["b_used"]
+    first, last, g_used, b_used = ev["first"], ev["last"], ev["g_used"], ev["b_used"]
     ne = len(track)
     # callsign: the last one heard up to the exit, else the first heard after
     ff = np.empty(len(tr), np.int32)
@@ -168,72 +167,65 @@ def episodes_table(prep: Prepared, zones: list[Zone], index: ZoneIndex, oi, of, 
     code = np.where(ff[s1] >= 0, ff[s1], bf[s1]) if ne else np.empty(0, np.int32)
     names = np.array(list(tr.callsigns) + [None], dtype=object)
     callsign = names[code] if ne else np.empty(0, object)
-    entry_lat, exit_lat, entry_lon, exit_lon = ev["entry_lat"], ev["exit_lat"], ev["entry_lon"], ev["exit_lon"]
-    depths, lengths, amin, amax = ev["max_depth_m"], ev["path_length_m"], ev["min_alt_ft"], ev["max_alt_ft"]
-    n_inside, path_list = ev["n_fixes_inside"], ev["paths"]
-    limited = np.array([z.has_vertical_limits for z in zones] + [False])
-    cols = {
-        "icao24": hex24(tr.icao24[prep.start[track]]),
-        "callsign": callsign,
-        **zone_columns(zones, zone),
-        "entry_time": timestamps(entry_time),
-        "exit_time": timestamps(exit_time),
-        "entry_observed": obs0,
-        "exit_observed": obs1,
-        "duration_s": exit_time - entry_time,
-        "entry_lat": entry_lat,
-        "entry_lon": entry_lon,
-        "exit_lat": exit_lat,
-        "exit_lon": exit_lon,
-        "max_depth_m": depths,
-        "path_length_m": lengths,
-        "min_alt_ft": amin,
-        "max_alt_ft": amax,
-        "n_fixes_inside": n_inside.astype(np.int64),
-        "altitude_source": altitude_source(limited[zone], g_used, b_used),
-        "track_start": timestamps(tr.time[prep.start[track]]),
-        "source": words(np.zeros(ne, np.int64), [tr.source]),
-        **_integrity_columns(prep, first, last, s0, limited[zone], n_threads),
-    }
-    table = table_of(cols, SCHEMA)
+    if prep.flags is None:
+        prep.flags = fix_flags(prep.tracks, n_threads)
+    table = episode_table(
+        zones, zone, icao=tr.icao24[prep.start[track]], callsign=callsign, source=tr.source,
+        track_start=tr.time[prep.start[track]], g_used=g_used, b_used=b_used,
+        eflags=episode_flags(prep.flags, first, last, s0, has_limits(zones, zone)),
+        **{k: ev[k] for k in EVIDENCE_COLUMNS},
+    )  # fmt: skip
     if paths:
-        table = table.append_column("path", path_list)
+        table = table.append_column("path", ev["paths"])
     return table
 
 
-def _integrity_columns(prep: Prepared, first, last, s0, vertical, n_threads: int) -> dict:
-    """``integrity`` (ok/suspect) and ``integrity_reasons`` of each episode
-    (see :func:`skyfence._integrity.episode_flags` for the fixes that count)."""
-    if prep.flags is None:
-        prep.flags = fix_flags(prep.tracks, n_threads)
-    return integrity_columns(episode_flags(prep.flags, first, last, s0, vertical))
-
-
-def integrity_columns(eflags: np.ndarray) -> dict:
-    """The ``integrity`` (ok/suspect) and ``integrity_reasons`` columns from
-    the episodes' flags (0: ok)."""
-    return {"integrity": words(eflags != 0, ("ok", "suspect")), "integrity_reasons": strings(reasons(eflags))}
-
-
-def zone_columns(zones: list[Zone], zone: np.ndarray) -> dict:
-    """The columns naming each episode's zone (``zone``: index into ``zones``)."""
-    def of(values):
-        return words(zone, [*values, ""])
-
-    return {
-        "zone": of(z.id for z in zones), "zone_name": of(z.name for z in zones),
-        "zone_kind": of(z.kind for z in zones), "lower_limit": of(str(z.lower) for z in zones),
-        "upper_limit": of(str(z.upper) for z in zones),
-    }  # fmt: skip
-
-
+#: the table's columns :func:`evidence` gives as they are
+EVIDENCE_COLUMNS = ("entry_time", "exit_time", "entry_observed", "exit_observed", "entry_lat", "entry_lon",
+                    "exit_lat", "exit_lon", "max_depth_m", "path_length_m", "min_alt_ft", "max_alt_ft",
+                    "n_fixes_inside")  # fmt: skip
 ALT_SOURCES = ("none", "mixed", "geometric", "barometric")
 
 
-def altitude_source(limited: np.ndarray, g_used: np.ndarray, b_used: np.ndarray) -> pa.Array:
-    """Which altitudes each episode was judged on: none where its zone has no
-    vertical limits, else geometric, barometric or both (mixed)."""
-    return words(np.where(~limited, 0, np.where(g_used & b_used, 1, np.where(g_used, 2, 3))), ALT_SOURCES)
+def has_limits(zones: list[Zone], zone: np.ndarray) -> np.ndarray:
+    """Whether each episode's zone (index into ``zones``; ``len(zones)``: none) has vertical limits."""
+    return np.array([z.has_vertical_limits for z in zones] + [False])[zone]
+
+
+def episode_table(zones: list[Zone], zone, *, icao, callsign, source, track_start, g_used, b_used, eflags,
+                  **evidence_columns) -> pa.Table:  # fmt: skip
+    """The episode table (``SCHEMA``), one row per episode, from its zone
+    (index into ``zones``), aircraft address, callsign (object array, None
+    where unknown), source name, track start (epoch s), the altitude sources
+    used, the integrity flags that make it suspect (0: ok) and the
+    ``EVIDENCE_COLUMNS`` (times in epoch s) -- as :func:`skyfence.detect` and
+    the stream both give them."""
+    zone = np.asarray(zone, np.int64)
+    limited = has_limits(zones, zone)
+
+    def named(values):  # a text per zone, "" for none
+        return words(zone, [*values, ""])
+
+    c = evidence_columns
+    cols = {
+        **c,
+        "icao24": hex24(icao), "callsign": callsign,
+        "zone": named(z.id for z in zones), "zone_name": named(z.name for z in zones),
+        "zone_kind": named(z.kind for z in zones), "lower_limit": named(str(z.lower) for z in zones),
+        "upper_limit": named(str(z.upper) for z in zones),
+        "entry_time": timestamps(c["entry_time"]), "exit_time": timestamps(c["exit_time"]),
+        "duration_s": c["exit_time"] - c["entry_time"],
+        "n_fixes_inside": np.asarray(c["n_fixes_inside"], np.int64),
+        # which altitudes each episode was judged on: none where its zone has no vertical
+        # limits, else geometric, barometric or both (mixed)
+        "altitude_source": words(np.where(~limited, 0, np.where(g_used & b_used, 1, np.where(g_used, 2, 3))),
+                                 ALT_SOURCES),  # fmt: skip
+        "track_start": timestamps(track_start),
+        "source": words(np.zeros(len(zone), np.int64), [source]),
+        "integrity": words(eflags != 0, ("ok", "suspect")),
+        "integrity_reasons": strings(reasons(eflags)),
+    }  # fmt: skip
+    return table_of(cols, SCHEMA)
 
 
 def episode_paths(tr, first, last, elon, elat, xlon, xlat):

@@ -45,7 +45,7 @@ class Context:
         self.src = src
         self.format = spec_format
         self._where = where  # row index (0-based) -> (line number, "line 12")
-        self.memo = memo  # shared by the batches of one file: see per_dictionary
+        self.memo = memo  # shared by the batches of one file: see _per_dictionary
 
     def fail(self, message: str, *, row: int | None = None, field: str | None = None):
         line = None

@@ -14,33 +14,39 @@ from ._schema import resolve
 
 def read_parquet(src, *, columns=None, time_unit=None, altitude_unit=None):
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    try:  # ParquetFile, not read_table: pyarrow.dataset imports pandas (0.24 s of CPU)
-        source = src.arrow_input()
-        pf = pq.ParquetFile(source)
-        schema = pf.schema_arrow
-    except (pa.ArrowException, OSError) as e:
-        raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)}") from None
-    names = [f.name for f in schema]
-    spec = resolve(names, "Parquet", src, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
-    wanted = spec.file_columns
-    roles = {v: k for k, v in spec.columns.items()}
-    as_dict = [
-        col
-        for col in wanted
-        if roles.get(col) in ("icao24", "callsign")
-        and (pa.types.is_string(schema.field(col).type) or pa.types.is_large_string(schema.field(col).type))
-    ]
+    # ParquetFile, not read_table: pyarrow.dataset imports pandas (0.24 s of CPU)
+    pf, spec = _open(src.arrow_input(), src, lambda schema: resolve(
+        [f.name for f in schema], "Parquet", src, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit))
     try:
-        if as_dict:  # the footer already read is handed over
-            pf = pq.ParquetFile(source, metadata=pf.metadata, read_dictionary=as_dict)
-        table = pf.read(columns=wanted, use_threads=True)
+        table = pf.read(columns=spec.file_columns, use_threads=True)
     except (pa.ArrowException, OSError) as e:
         raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)} ({spec.format})") from None
     ctx = Context(src, spec.format, lambda i: (i + 1, f"row {i + 1}"))
     arrays = {name: table.column(name) for name in table.column_names}
     return build_tracks(arrays, table.num_rows, spec, ctx)
+
+
+def _open(source, src, spec_of, **opts):
+    """A Parquet file (path or open file) and its reading spec, ``spec_of(schema)``:
+    opened for its footer, then again with that footer handed over (no second
+    request to a remote file) so that its address and callsign texts are read
+    dictionary-encoded, one conversion per distinct value."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(source, **opts)
+    except (pa.ArrowException, OSError) as e:
+        raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)}") from None
+    schema = pf.schema_arrow
+    spec = spec_of(schema)
+    roles = {v: k for k, v in spec.columns.items()}
+    as_dict = [c for c in spec.file_columns if roles.get(c) in ("icao24", "callsign")
+               and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+    if as_dict:
+        pf = pq.ParquetFile(source, metadata=pf.metadata, read_dictionary=as_dict, **opts)
+    return pf, spec
 
 
 def _first_line(e) -> str:
@@ -151,7 +157,6 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
     Columns may be read-only views of Arrow's buffers (``build_tracks(writable=False)``).
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     for path in files:
         name = display(path) if display else path
@@ -162,18 +167,11 @@ def iter_batches(files: list[str], fs=None, *, batch_rows: int = 500_000, column
         opts = dict(pre_buffer=False, buffer_size=1 << 20) if fs is None else {}
         try:
             source = path if fs is None else fs.open_input_file(path)  # one open per remote file
-            pf = pq.ParquetFile(source, **opts)
-            schema = pf.schema_arrow
         except (pa.ArrowException, OSError) as e:
             raise src.error(f"corrupt or unreadable Parquet file: {_first_line(e)}") from None
-        spec = file_spec(schema, name, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit)
+        pf, spec = _open(source, src, lambda schema: file_spec(
+            schema, name, columns=columns, time_unit=time_unit, altitude_unit=altitude_unit), **opts)
         wanted = spec.file_columns
-        roles = {v: k for k, v in spec.columns.items()}
-        as_dict = [c for c in wanted if roles.get(c) in ("icao24", "callsign")
-                   and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-        if as_dict:  # text read dictionary-encoded: one conversion per distinct value (the file
-            # already open and the footer already read are handed over, not fetched again)
-            pf = pq.ParquetFile(source, metadata=pf.metadata, read_dictionary=as_dict, **opts)
         offset = 0
         memo: dict = {}  # what the batches share (their dictionaries' tables)
         try:  # decoded on this thread: the stream reads on a thread of its own beside the engine,

@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 
-def _combined(arr):
+def combined(arr):
+    """One Arrow array from an array or a chunked array (its chunks joined)."""
     if isinstance(arr, pa.ChunkedArray):
         if arr.num_chunks == 1:
             return arr.chunk(0)
@@ -35,7 +36,7 @@ def _bits(buf, offset: int, n: int) -> np.ndarray:
 
 def nulls(arr) -> np.ndarray | None:
     """Where an Arrow array (or chunked array) is null; None when it has no null."""
-    arr = _combined(arr)
+    arr = combined(arr)
     if not arr.null_count:
         return None
     if pa.types.is_null(arr.type):
@@ -48,7 +49,7 @@ def to_numpy(arr, fill=None) -> np.ndarray:
     """The values of an Arrow array of numbers, booleans or timestamps as numpy
     (read-only when they share Arrow's memory); nulls set to ``fill`` (a copy), or
     left as the bytes under them when ``fill`` is None."""
-    arr = _combined(arr)
+    arr = combined(arr)
     t = arr.type
     n = len(arr)
     if pa.types.is_boolean(t):

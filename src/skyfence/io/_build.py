@@ -27,7 +27,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._arrow import nulls, to_numpy
+from .._arrow import combined, nulls, to_numpy
 from .._integrity import input_order_flags
 from .._tracks import ReadStats, Tracks
 from ..engine._prepare import aircraft_order
@@ -113,23 +113,11 @@ def build_tracks(arrays: dict, n: int, spec: Spec, ctx: Context, writable: bool 
 # ---------------------------------------------------------------- columns
 
 
-def _combine(arr):
-    import pyarrow as pa
-
-    if isinstance(arr, pa.ChunkedArray):
-        if arr.num_chunks == 1:
-            return arr.chunk(0)
-        if arr.num_chunks == 0:
-            return pa.array([], type=arr.type)
-        return arr.combine_chunks()
-    return arr
-
-
 def _to_numpy_float(arr) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _combine(arr)
+    arr = combined(arr)
     if arr.type != pa.float64():
         arr = pc.cast(arr, pa.float64(), safe=False)
     return to_numpy(arr, fill=np.nan)
@@ -145,7 +133,7 @@ def _floats(arr, field: str, ctx: Context) -> np.ndarray:
 
     t = arr.type
     if pa.types.is_dictionary(t):
-        arr = _combine(arr).dictionary_decode()
+        arr = combined(arr).dictionary_decode()
         t = arr.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
         values = _to_numpy_float(arr)
@@ -174,7 +162,7 @@ def _parse_numbers(arr, field: str, ctx: Context) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _combine(arr)
+    arr = combined(arr)
     try:
         trimmed = pc.utf8_trim_whitespace(arr)
         trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, arr.type), trimmed)
@@ -210,13 +198,13 @@ def _seconds(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
 
     t = arr.type
     if pa.types.is_dictionary(t):
-        arr = _combine(arr).dictionary_decode()
+        arr = combined(arr).dictionary_decode()
         t = arr.type
     numeric = False
     if pa.types.is_timestamp(t):
         values = _timestamps(arr)
     elif pa.types.is_date(t):
-        values = _timestamps(_combine(arr).cast(pa.timestamp("s")))
+        values = _timestamps(combined(arr).cast(pa.timestamp("s")))
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
         if unit in _PER_SECOND:
             values = _parse_numbers(arr, field, ctx) / _PER_SECOND[unit]
@@ -230,7 +218,7 @@ def _seconds(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
             raise ctx.fail("holds numbers, but time unit 'iso' asks for ISO-8601 strings", row=row, field=field)
         numeric = True
         if pa.types.is_integer(t):
-            ints = pc.cast(_combine(arr), pa.int64())
+            ints = pc.cast(combined(arr), pa.int64())
             missing = nulls(ints)
             ticks = to_numpy(ints, fill=0)
             if unit == "epoch":
@@ -287,7 +275,7 @@ def _timestamps(arr) -> np.ndarray:
     """Arrow timestamps (naive = UTC) as float64 seconds."""
     import pyarrow as pa
 
-    arr = _combine(arr)
+    arr = combined(arr)
     per_second = _PER_SECOND[arr.type.unit]
     ints = arr.view(pa.int64())
     missing = nulls(ints)
@@ -310,7 +298,7 @@ def _parse_times(arr, field: str, unit: str, ctx: Context) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _combine(arr)
+    arr = combined(arr)
     trimmed = pc.utf8_trim_whitespace(arr)
     trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), pc.cast(trimmed, pa.string()))
     if unit in ("auto", "epoch"):
@@ -507,7 +495,7 @@ def _callsigns(arr, field: str, ctx: Context) -> tuple[np.ndarray, tuple]:
         return np.full(len(arr), -1, np.int32), ()
     if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
         if pa.types.is_integer(value_type):
-            arr = arr.cast(pa.string()) if not pa.types.is_dictionary(t) else _combine(arr).dictionary_decode().cast(pa.string())
+            arr = arr.cast(pa.string()) if not pa.types.is_dictionary(t) else combined(arr).dictionary_decode().cast(pa.string())
         else:
             valid = np.flatnonzero(~_to_numpy_isnull(arr))
             row = int(valid[0]) if len(valid) else 0
